@@ -76,6 +76,7 @@ class NeedState:
     severity: np.ndarray = field(init=False)
     effort_left: np.ndarray = field(init=False)
     arisen_week: np.ndarray = field(init=False)
+    found_week: np.ndarray = field(init=False)
     worker: np.ndarray = field(init=False)
     weekly_hazard: np.ndarray = field(init=False)
 
@@ -86,6 +87,7 @@ class NeedState:
         self.severity = np.zeros(size, dtype=np.float32)
         self.effort_left = np.zeros(size, dtype=np.float32)
         self.arisen_week = np.zeros(size, dtype=np.int32)
+        self.found_week = np.zeros(size, dtype=np.int32)
         self.worker = np.full(size, -1, dtype=np.int32)
         self.weekly_hazard = np.zeros(size, dtype=np.float32)
 

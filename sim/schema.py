@@ -157,7 +157,7 @@ class Needs(Section):
 
 
 class Discovery(Section):
-    self_report_per_week: float = P(0.06, "probability/week at trust 1", "assumption",
+    self_report_per_week: float = P(0.12, "probability/week at trust 1", "assumption",
                                     "Weekly chance a resident with open needs reports them, times trust.",
                                     ge=0, le=1)
     visits_per_outreach_hour: float = P(1.5, "households/hour", "assumption: 40-minute home visits",
@@ -233,7 +233,7 @@ class Workforce(Section):
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
-    base_quit_rate_per_year: float = P(0.115, "quits/worker-year",
+    base_quit_rate_per_year: float = P(0.095, "quits/worker-year",
                                        "calibrated to DOMAIN ~20%/yr total turnover",
                                        "Quit rate after the first year, at reference pay, no burnout.",
                                        ge=0, le=10)
@@ -259,7 +259,7 @@ class Workforce(Section):
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
                                          "Months left on the contract below which insecurity rises.",
                                          gt=0, le=120)
-    satisfaction_pay_weight: float = P(0.5, "satisfaction per unit pay ratio", "assumption",
+    satisfaction_pay_weight: float = P(0.3, "satisfaction per unit pay ratio", "assumption",
                                        "Satisfaction gained per unit of pay relative to reference.",
                                        ge=0, le=10)
     satisfaction_burnout_weight: float = P(0.4, "satisfaction per unit burnout", "assumption",
@@ -304,14 +304,14 @@ class Funding(Section):
                                  "Contract term.", ge=1, le=10)
     instalments_per_year: int = P(4, "payments/year", "assumption", "Contract payments per year.",
                                   ge=1, le=52)
-    renewal_floor: float = P(0.55, "probability", "assumption",
+    renewal_floor: float = P(0.65, "probability", "assumption",
                              "Renewal chance at the worst evaluation.", ge=0, le=1)
-    renewal_ceiling: float = P(0.97, "probability", "assumption",
+    renewal_ceiling: float = P(0.98, "probability", "assumption",
                                "Renewal chance at the best evaluation.", ge=0, le=1)
     deliverable_resolved_per_post_year: float = P(
-        40.0, "resolved needs/post/year", "assumption", "Deliverable used to evaluate the contract.",
+        120.0, "resolved needs/post/year", "assumption", "Deliverable used to evaluate the contract.",
         gt=0, le=10000)
-    incumbent_win_probability: float = P(0.5, "probability", "assumption",
+    incumbent_win_probability: float = P(0.6, "probability", "assumption",
                                          "Chance the incumbent wins the re-tender after non-renewal.",
                                          ge=0, le=1)
     procurement_gap_weeks: int = P(8, "weeks", "assumption",
@@ -370,16 +370,16 @@ class Volunteers(Section):
                                         "Adults registered as volunteers at week 0.", ge=0, le=1)
     initial_active_share: float = P(0.3, "share of registered", "assumption",
                                     "Registered volunteers active at week 0.", ge=0, le=1)
-    recruit_probability: float = P(0.08, "probability per reach", "assumption",
+    recruit_probability: float = P(0.15, "probability per reach", "assumption",
                                    "Chance an adult with high belonging, reached by an activity or "
                                    "visit, becomes active.", ge=0, le=1)
     belonging_threshold: float = P(0.55, "belonging (0-1)", "assumption",
                                    "Belonging needed before a resident will volunteer.", ge=0, le=1)
     hours_per_week: float = P(2.0, "hours/week", "assumption", "Hours an active volunteer gives.", ge=0,
                               le=80)
-    motivation_decay_per_week: float = P(0.016, "motivation/week", "DOMAIN: ~35% drop out a year",
+    motivation_decay_per_week: float = P(0.014, "motivation/week", "DOMAIN: ~35% drop out a year",
                                          "Weekly loss of motivation.", ge=0, le=1)
-    recognition_gain_per_week: float = P(0.012, "motivation/week at full coordination",
+    recognition_gain_per_week: float = P(0.010, "motivation/week at full coordination",
                                          "assumption", "Weekly motivation from coordination and "
                                          "recognition.", ge=0, le=1)
     motivation_noise: float = P(0.02, "motivation/week (sd)", "assumption",
@@ -477,7 +477,7 @@ class Social(Section):
     reversion_per_week: float = P(0.005, "share/week", "assumption",
                                   "Weekly drift of trust and belonging back to their initial means.",
                                   ge=0, le=1)
-    unmet_trust_loss: float = P(0.003, "trust/week", "assumption",
+    unmet_trust_loss: float = P(0.002, "trust/week", "assumption",
                                 "Weekly trust lost while a found need waits unserved.", ge=0, le=1)
     willingness_mean: float = P(0.3, "share (0-1)", "DOMAIN: ~30% of adults volunteer (2021)",
                                 "Mean willingness to take part in community life.", ge=0, le=1)

@@ -24,6 +24,7 @@ def mark_found(model: CommunityModel, residents: np.ndarray) -> int:
     flat = (residents[:, None] * N_TYPES + np.arange(N_TYPES)).ravel()
     new = flat[needs.open[flat] & ~needs.found[flat]]
     needs.found[new] = True
+    needs.found_week[new] = model.week
     model.tally.add("needs_found", len(new))
     return len(new)
 

@@ -72,7 +72,8 @@ def resolve(model: CommunityModel, flat: np.ndarray, channel: str) -> None:
     r = model.residents
     s = model.s.services
     resident = flat // N_TYPES
-    waited = model.week - needs.arisen_week[flat]
+    since_arisen = model.week - needs.arisen_week[flat]
+    waited = np.where(needs.found[flat], model.week - needs.found_week[flat], 0)
     needs.open[flat] = False
     needs.found[flat] = False
     needs.worker[flat] = -1
@@ -86,6 +87,7 @@ def resolve(model: CommunityModel, flat: np.ndarray, channel: str) -> None:
     model.tally.add("needs_resolved", len(flat))
     model.tally.add(f"resolved_{channel}", len(flat))
     model.tally.add("wait_weeks_sum", float(waited.sum()))
+    model.tally.add("weeks_to_resolution_sum", float(since_arisen.sum()))
     np.add.at(model.tally.resolved_by_community, r.community[resident], 1)
 
 
