@@ -28,8 +28,8 @@ def overview(ts: pd.DataFrame, scenario: Scenario, path: Path) -> None:
     ax.set_title("Workforce and turnover")
     ax.legend(loc="lower left", fontsize=8)
     ax = axes[0, 1]
-    ax.plot(weeks, ts["ledger_open"], label="ledger (found, open)")
-    ax.plot(weeks, ts["backlog"], label="backlog (waiting, no worker)")
+    ax.plot(weeks, ts["backlog"], label="backlog: ledger (found, open)")
+    ax.plot(weeks, ts["waiting_list"], label="waiting for a worker")
     ax.plot(weeks, ts["open_needs"], ":", label="all open needs")
     ax.set_title("Needs")
     ax.legend(fontsize=8)

@@ -32,7 +32,7 @@ COUNTERS = (
 STATES = (
     "sw_headcount", "sw_posts_funded", "sw_vacancies", "sw_first_year", "sw_burnout_mean",
     "sw_satisfaction_mean", "sw_caseload_mean", "sw_pay_ratio_mean", "local_wage",
-    "open_needs", "ledger_open", "backlog", "trust_mean", "belonging_mean", "wellbeing_mean",
+    "open_needs", "backlog", "waiting_list", "trust_mean", "belonging_mean", "wellbeing_mean",
     "volunteers_active", "volunteers_registered", "volunteer_coverage_mean",
     "enterprises_engaged", "disputes_open", "ngos", "ngo_cash", "community_fund",
     "coverage_vulnerable", "coverage_elderly_alone",
@@ -76,8 +76,8 @@ class Recorder:
         open_ = needs.open
         row["open_needs"] = float(open_.sum())
         ledger = open_ & needs.found
-        row["ledger_open"] = float(ledger.sum())
-        row["backlog"] = float((ledger & (needs.worker < 0)).sum())
+        row["backlog"] = float(ledger.sum())
+        row["waiting_list"] = float((ledger & (needs.worker < 0)).sum())
         row["trust_mean"] = float(r.trust.mean())
         row["belonging_mean"] = float(r.belonging.mean())
         row["wellbeing_mean"] = float(r.wellbeing.mean())
@@ -167,7 +167,7 @@ def summary(model: CommunityModel) -> dict[str, float]:
         "mean_weeks_to_resolution": _ratio(total("weeks_to_resolution_sum"), resolved),
         "backlog_mean": mean("backlog"),
         "backlog_end": float(cols["backlog"][-1]),
-        "ledger_open_end": float(cols["ledger_open"][-1]),
+        "waiting_list_end": float(cols["waiting_list"][-1]),
         "open_needs_end": float(cols["open_needs"][-1]),
         "coverage_vulnerable": mean("coverage_vulnerable"),
         "coverage_elderly_alone": mean("coverage_elderly_alone"),

@@ -210,6 +210,9 @@ class Workforce(Section):
                                   "Coordinating volunteers and partners.", ge=0, le=1)
     hours_per_case_week: float = P(1.0, "hours/case/week", "assumption",
                                    "Case-work hours one open case asks each week.", gt=0, le=40)
+    max_hours_per_case_week: float = P(3.0, "hours/case/week", "assumption",
+                                       "Most case-work hours a case can use in a week when caseloads are light.",
+                                       gt=0, le=40)
     target_caseload: int = P(15, "cases", "DOMAIN: CWLA 12-17 active cases per worker",
                              "Cases a worker takes on in normal times.", ge=0, le=500)
     max_caseload: int = P(22, "cases", "assumption", "Cases a worker takes on when urgent needs wait.",
@@ -233,7 +236,7 @@ class Workforce(Section):
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
-    base_quit_rate_per_year: float = P(0.095, "quits/worker-year",
+    base_quit_rate_per_year: float = P(0.09, "quits/worker-year",
                                        "calibrated to DOMAIN ~20%/yr total turnover",
                                        "Quit rate after the first year, at reference pay, no burnout.",
                                        ge=0, le=10)
@@ -311,7 +314,7 @@ class Funding(Section):
     deliverable_resolved_per_post_year: float = P(
         120.0, "resolved needs/post/year", "assumption", "Deliverable used to evaluate the contract.",
         gt=0, le=10000)
-    incumbent_win_probability: float = P(0.6, "probability", "assumption",
+    incumbent_win_probability: float = P(0.7, "probability", "assumption",
                                          "Chance the incumbent wins the re-tender after non-renewal.",
                                          ge=0, le=1)
     procurement_gap_weeks: int = P(8, "weeks", "assumption",
@@ -377,13 +380,19 @@ class Volunteers(Section):
                                    "Belonging needed before a resident will volunteer.", ge=0, le=1)
     hours_per_week: float = P(2.0, "hours/week", "assumption", "Hours an active volunteer gives.", ge=0,
                               le=80)
-    motivation_decay_per_week: float = P(0.014, "motivation/week", "DOMAIN: ~35% drop out a year",
-                                         "Weekly loss of motivation.", ge=0, le=1)
-    recognition_gain_per_week: float = P(0.010, "motivation/week at full coordination",
-                                         "assumption", "Weekly motivation from coordination and "
-                                         "recognition.", ge=0, le=1)
-    motivation_noise: float = P(0.02, "motivation/week (sd)", "assumption",
+    motivation_decay_per_week: float = P(0.015, "share of motivation/week", "assumption",
+                                         "Weekly loss of motivation without coordination.", ge=0, le=1)
+    recognition_gain_per_week: float = P(0.03, "share of the gap to 1/week at full coordination",
+                                         "assumption (NetLogo volunteer models: good events restore)",
+                                         "Weekly motivation restored by coordination and recognition.",
+                                         ge=0, le=1)
+    motivation_noise: float = P(0.03, "motivation/week (sd)", "assumption",
                                 "Week-to-week variation in motivation.", ge=0, le=1)
+    life_event_dropout_per_year: float = P(0.25, "share/year",
+                                           "DOMAIN: ~35% of volunteers drop out a year (CNCS 2009); "
+                                           "assumption: most for reasons outside the programme",
+                                           "Yearly chance an active volunteer stops for life events "
+                                           "(moving, health, work).", ge=0, le=1)
     dropout_threshold: float = P(0.2, "motivation (0-1)", "assumption (NetLogo volunteer models)",
                                  "Motivation below which a volunteer stops.", ge=0, le=1)
     volunteers_per_coordination_hour: float = P(8.0, "volunteers/hour/week", "assumption",

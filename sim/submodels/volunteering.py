@@ -3,7 +3,8 @@
 Adults with a strong sense of belonging who are reached by an activity, a
 group or a visit may start volunteering. Motivation decays every week and is
 restored by coordination and recognition from social workers (两工联动); below
-a threshold a volunteer stops (stays registered, no longer active). Only the
+a threshold a volunteer stops (stays registered, no longer active). Life
+events (moving, health, work) end some volunteering whatever the coordination. Only the
 coordinated share of volunteer hours is matched to ledger tasks; elder
 visiting (低龄助高龄) is done by trained younger-old volunteers.
 """
@@ -123,9 +124,11 @@ def update(model: CommunityModel) -> None:
     if len(act):
         cov = model.volunteer_coverage[r.community[act]]
         noise = model.rng.normal(0.0, p.motivation_noise, len(act))
-        m = vol.motivation[act] + p.recognition_gain_per_week * cov - p.motivation_decay_per_week + noise
+        m = vol.motivation[act]
+        m = m + p.recognition_gain_per_week * cov * (1.0 - m) - p.motivation_decay_per_week * m + noise
         vol.motivation[act] = np.clip(m, 0.0, 1.0)
-        quit_ = act[vol.motivation[act] < p.dropout_threshold]
+        life_event = model.rng.random(len(act)) < 1.0 - (1.0 - p.life_event_dropout_per_year) ** (1 / 52)
+        quit_ = act[(vol.motivation[act] < p.dropout_threshold) | life_event]
         vol.active[quit_] = False
         vol.hours[quit_] = 0.0
         model.tally.add("volunteer_dropouts", len(quit_))

@@ -1,7 +1,9 @@
 """Social workers' week and the labour market: time use, burnout, quits, hiring.
 
 Time: a 40-hour week loses the admin share (行政化) first; the rest splits
-into outreach, case work, groups, activities and volunteer coordination.
+into outreach, case work, groups, activities and volunteer coordination. A
+light caseload gets the planned case hours (up to a per-case maximum), so
+more staff resolve cases faster, with diminishing returns.
 Productivity grows with experience (new hires are slower) and falls with
 burnout. When the hours demanded (admin, planned work and the caseload) exceed
 contracted hours, workers put in overtime up to a limit and burnout rises;
@@ -78,8 +80,10 @@ def allocate_time(model: CommunityModel) -> None:
         w.caseload = int(caseload[w.wid])
         demanded_case = w.caseload * p.hours_per_case_week
         w.demanded_hours = admin + rest - planned_case + demanded_case
-        delivered = min(demanded_case, planned_case + p.max_overtime_share * p.hours_per_week)
-        delivered = max(delivered, 0.0)
+        if demanded_case >= planned_case:
+            delivered = min(demanded_case, planned_case + p.max_overtime_share * p.hours_per_week)
+        else:
+            delivered = min(planned_case, w.caseload * p.max_hours_per_case_week)
         hours.casework[c] += delivered
         if w.caseload:
             per_case[w.wid] = delivered * w.productivity / w.caseload
