@@ -1,0 +1,267 @@
+"""Running every (design point x replication) on any ``concurrent.futures.Executor``.
+
+The parent process hands runs to the executor a few at a time, saves each
+result as soon as it arrives and forgets it, so memory stays flat however many
+runs an experiment has. A run that raises is recorded with its error and the
+rest go on; Ctrl-C (or SIGTERM from a cluster scheduler) cancels what has not
+started and keeps everything already saved.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from ..run import run_scenario
+from .seeds import run_seed
+from .spec import ResolvedExperiment
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs for one run (plain data, cheap to send)."""
+
+    point_id: int
+    replication: int
+    seed: int
+    label: str
+    scenario: dict[str, Any]
+    params: dict[str, Any]
+    weeks: int | None
+    outcomes: tuple[str, ...]
+    series: bool
+
+    def identity(self) -> dict[str, Any]:
+        return {"point_id": self.point_id, "replication": self.replication, "seed": self.seed,
+                "label": self.label, **self.params}
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one task in a worker; an exception in the model becomes a failure record."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = run_scenario(task.scenario, seed=task.seed, weeks=task.weeks,
+                                  overrides=task.params)
+        except Exception as exc:
+            return {"ok": False, **task.identity(), "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc()}
+    notes = sorted({str(w.message) for w in caught})
+    record = {**task.identity(), **{k: result.summary[k] for k in task.outcomes},
+              "seconds": result.seconds, "warnings": "\n".join(notes)}
+    return {"ok": True, "record": record, "series": result.timeseries if task.series else None}
+
+
+def tasks(exp: ResolvedExperiment) -> Iterator[Task]:
+    """All runs, replication by replication, so partial results cover every point."""
+    spec = exp.spec
+    dumps = {name: s.model_dump(mode="json") for name, s in exp.scenarios.items()}
+    for rep in range(spec.replications):
+        for p in exp.points:
+            seed = run_seed(spec.seed, rep, None if spec.common_random_numbers else p.id)
+            yield Task(p.id, rep, seed, p.label, dumps[p.scenario], p.params, spec.weeks,
+                       tuple(exp.outcomes), spec.save_series)
+
+
+class SerialExecutor(Executor):
+    """Runs each task in this process when it is submitted (one worker, easy to debug)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def open_executor(kind: str = "process", workers: int | None = None,
+                  scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
+    """An executor and how many runs it works on at once.
+
+    ``process``: a local process pool (one worker runs in this process).
+    ``dask``: a Dask ``distributed`` client at ``scheduler``, or a local
+    cluster of ``workers`` processes when no address is given.
+    """
+    if workers is not None and workers < 1:
+        raise UserError(f"must be at least 1, got {workers}", field="--workers")
+    if kind == "process":
+        if scheduler:
+            raise UserError("--scheduler needs --executor dask", field="--scheduler")
+        n = workers or os.cpu_count() or 1
+        if n == 1:
+            yield SerialExecutor(), 1
+            return
+        pool = ProcessPoolExecutor(n, initializer=_ignore_sigint)
+        try:
+            yield pool, n
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    if kind != "dask":
+        raise UserError(f"unknown executor '{kind}'; allowed: process, dask", field="--executor")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UserError("the Dask executor needs the optional dask extra: "
+                        "pip install 'cogov-sim[dask]'", field="--executor") from None
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=30)
+            except (OSError, TimeoutError) as exc:
+                raise UserError(f"cannot reach the Dask scheduler ({exc})", source=scheduler,
+                                field="--scheduler") from None
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        try:
+            yield client.get_executor(pure=False), max(sum(client.nthreads().values()), 1)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def stop_now(executor: Executor) -> None:
+    """Cancel queued runs and stop the runs in progress (they are not saved)."""
+    processes = getattr(executor, "_processes", None) or {}
+    executor.shutdown(wait=False, cancel_futures=True)
+    for proc in list(processes.values()):
+        proc.terminate()
+
+
+@dataclass
+class Outcome:
+    """How a sweep went."""
+
+    total: int
+    saved_before: int
+    completed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+    broken: str = ""
+    seconds: float = 0.0
+
+    @property
+    def saved(self) -> int:
+        return self.saved_before + self.completed
+
+    @property
+    def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        if self.broken:
+            return "broken"
+        return "failed runs" if self.failures else "complete"
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A batch scheduler's SIGTERM stops a sweep as cleanly as Ctrl-C."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def run_experiment(exp: ResolvedExperiment, out: str | Path, *, executor: Executor | None = None,
+                   workers: int | None = None, resume: bool = False, progress: bool = True,
+                   command: str = "") -> Outcome:
+    """Run every missing run of ``exp`` into the results folder ``out``.
+
+    Pass any ``concurrent.futures.Executor`` as ``executor``; by default a
+    process pool of ``workers`` (all cores) runs them.
+    """
+    store = Store.open(out, exp, resume=resume, command=command)
+    if executor is None:
+        with open_executor("process", workers) as (pool, n):
+            return execute(exp, store, pool, n, progress)
+    return execute(exp, store, executor, workers or os.cpu_count() or 1, progress)
+
+
+def execute(exp: ResolvedExperiment, store: Store, executor: Executor, slots: int,
+            progress: bool = True) -> Outcome:
+    """The submit-save loop: at most a few runs per worker in flight at any time."""
+    from tqdm import tqdm
+
+    done = store.done()
+    todo = (t for t in tasks(exp) if (t.point_id, t.replication) not in done)
+    outcome = Outcome(total=exp.n_runs, saved_before=len(done))
+    window = 2 * slots
+    pending: dict[Future, Task] = {}
+    start = time.perf_counter()
+    store.update_manifest(status="running")
+    bar = tqdm(total=outcome.total, initial=outcome.saved_before, unit="run", disable=not progress,
+               dynamic_ncols=True, smoothing=0.1, desc=exp.spec.name)
+    try:
+        with _sigterm_as_interrupt():
+            try:
+                while True:
+                    for task in todo:
+                        pending[executor.submit(run_task, task)] = task
+                        if len(pending) >= window:
+                            break
+                    if not pending:
+                        break
+                    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        _collect(future, pending.pop(future), store, outcome)
+                        bar.update(1)
+            except KeyboardInterrupt:
+                outcome.interrupted = True
+                stop_now(executor)
+            except BrokenProcessPool as exc:
+                outcome.broken = f"a worker process died ({exc})"
+                stop_now(executor)
+    finally:
+        bar.close()
+        outcome.seconds = time.perf_counter() - start
+        store.update_manifest(status=outcome.status, saved=len(store.done()),
+                              failed=len(outcome.failures), last_elapsed_seconds=round(outcome.seconds, 3))
+    return outcome
+
+
+def _collect(future: Future, task: Task, store: Store, outcome: Outcome) -> None:
+    try:
+        result = future.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as exc:
+        result = {"ok": False, **task.identity(), "error": f"{type(exc).__name__}: {exc}",
+                  "traceback": ""}
+    if result["ok"]:
+        store.save_run(result["record"], result["series"])
+        outcome.completed += 1
+    else:
+        store.save_failure(result)
+        outcome.failures.append(result)

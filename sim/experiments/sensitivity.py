@@ -1,0 +1,75 @@
+"""Morris and Sobol indices from a finished sensitivity experiment (SALib).
+
+Each design point's outcome is its mean over replications, so the indices
+describe the parameters' effect on the expected KPI rather than on one noisy
+run. Morris gives mu* (mean absolute elementary effect, with a bootstrap
+interval) and sigma (spread: interactions or non-linearity); Sobol gives the
+first-order (S1) and total (ST) shares of variance with their intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from .design import problem
+from .seeds import design_seed
+from .spec import Experiment, MorrisDesign, SobolDesign
+from .stats import LEVEL
+
+RESAMPLES = 1000
+
+
+def point_means(runs: pd.DataFrame, design: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Mean outcome of every design point, in design order; every point must have a run."""
+    means = runs.groupby("point_id")[outcomes].mean()
+    missing = design.loc[~design["point_id"].isin(means.index), "point_id"]
+    if len(missing):
+        raise UserError(f"{len(missing)} of {len(design)} design points have no finished run "
+                        f"(first: point {int(missing.iloc[0])}); Morris and Sobol indices need "
+                        "every point; resume the sweep to finish them")
+    return means.loc[design["point_id"]]
+
+
+def indices(spec: Experiment, design: pd.DataFrame, runs: pd.DataFrame,
+            outcomes: list[str]) -> pd.DataFrame:
+    """One row per outcome and parameter with the method's indices and intervals."""
+    d = spec.design
+    if not isinstance(d, MorrisDesign | SobolDesign):
+        raise UserError(f"sensitivity indices need a morris or sobol design, not {d.kind}",
+                        field="design.kind")
+    prob = problem(d)
+    names = prob["names"]
+    means = point_means(runs, design, outcomes)
+    seed = design_seed(spec.seed)
+    rows = []
+    for name in outcomes:
+        y = means[name].to_numpy(dtype=float)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if isinstance(d, MorrisDesign):
+                from SALib.analyze import morris
+
+                x = design[[f"sample:{n}" for n in names]].to_numpy(dtype=float)
+                r = morris.analyze(prob, x, y, conf_level=LEVEL, num_resamples=RESAMPLES,
+                                   num_levels=d.levels, seed=seed)
+                for i, p in enumerate(names):
+                    rows.append({"outcome": name, "parameter": p, "mu_star": r["mu_star"][i],
+                                 "mu_star_ci_low": r["mu_star"][i] - r["mu_star_conf"][i],
+                                 "mu_star_ci_high": r["mu_star"][i] + r["mu_star_conf"][i],
+                                 "mu": r["mu"][i], "sigma": r["sigma"][i]})
+            else:
+                from SALib.analyze import sobol
+
+                r = sobol.analyze(prob, y, calc_second_order=d.second_order, conf_level=LEVEL,
+                                  num_resamples=RESAMPLES, seed=seed)
+                for i, p in enumerate(names):
+                    rows.append({"outcome": name, "parameter": p,
+                                 "S1": r["S1"][i], "S1_ci_low": r["S1"][i] - r["S1_conf"][i],
+                                 "S1_ci_high": r["S1"][i] + r["S1_conf"][i],
+                                 "ST": r["ST"][i], "ST_ci_low": r["ST"][i] - r["ST_conf"][i],
+                                 "ST_ci_high": r["ST"][i] + r["ST_conf"][i]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,97 @@
+"""Means with Student-t confidence intervals, and differences between design points.
+
+Replications of a stochastic model are independent draws, so a KPI's mean over
+n replications has a t interval with n - 1 degrees of freedom. Under common
+random numbers replication r of every scenario shares one seed, so differences
+are taken pair by pair (a paired t interval), which is usually much narrower
+than the difference of two independent means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+LEVEL = 0.95
+
+
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Mean and the two ends of its t interval (NaN ends with fewer than two values)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if n < 2:
+        return m, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half
+
+
+def summarize(runs: pd.DataFrame, outcomes: Sequence[str], by: Sequence[str] = ("point_id",),
+              level: float = LEVEL) -> pd.DataFrame:
+    """One row per group and outcome: n, mean, sd, ci_low, ci_high."""
+    rows = []
+    for key, group in runs.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        for name in outcomes:
+            x = group[name].to_numpy(dtype=float)
+            m, lo, hi = mean_ci(x, level)
+            finite = x[np.isfinite(x)]
+            rows.append({**dict(zip(by, key, strict=True)), "outcome": name, "n": len(finite),
+                         "mean": m, "sd": float(finite.std(ddof=1)) if len(finite) > 1 else np.nan,
+                         "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def difference_ci(a: np.ndarray, b: np.ndarray, paired: bool,
+                  level: float = LEVEL) -> tuple[float, float, float]:
+    """Mean of a - b with its interval: paired t, or Welch's t for independent samples."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if paired:
+        return mean_ci(a - b, level)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    d = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
+    if len(a) < 2 or len(b) < 2:
+        return d, np.nan, np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return d, d - half, d + half
+
+
+def differences(runs: pd.DataFrame, outcomes: Sequence[str], reference: int = 0,
+                level: float = LEVEL) -> pd.DataFrame:
+    """Each point minus the reference point, per outcome.
+
+    Runs are paired on their seed where both points have it (common random
+    numbers); with no shared seeds the interval is Welch's.
+    """
+    ref = runs[runs["point_id"] == reference].set_index("seed")
+    rows = []
+    for point, group in runs.groupby("point_id", sort=True):
+        if point == reference:
+            continue
+        g = group.set_index("seed")
+        common = g.index.intersection(ref.index)
+        paired = len(common) >= 2
+        for name in outcomes:
+            if paired:
+                d, lo, hi = difference_ci(g.loc[common, name].to_numpy(), ref.loc[common, name].to_numpy(),
+                                          True, level)
+                n = len(common)
+            else:
+                d, lo, hi = difference_ci(g[name].to_numpy(), ref[name].to_numpy(), False, level)
+                n = min(len(g), len(ref))
+            rows.append({"point_id": point, "outcome": name, "n": n,
+                         "method": "paired" if paired else "welch", "difference": d,
+                         "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
