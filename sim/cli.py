@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +60,51 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UserError(message, source=self.prog)
 
 
+def simulation_int(name: str):
+    """An argparse type for an integer argument held to the schema's bounds for ``simulation.<name>``."""
+    from .scenario import describe_field
+    from .schema import Simulation
+
+    info = Simulation.model_fields[name]
+    lo = next(m.ge for m in info.metadata if getattr(m, "ge", None) is not None)
+    hi = next(m.le for m in info.metadata if getattr(m, "le", None) is not None)
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be {describe_field(info)}, got {text!r}")
+        return value
+
+    return parse
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be written or must not be replaced.
+
+    A run replaces its folder as a whole, so an existing folder that holds
+    anything but an earlier run's results is refused rather than deleted.
+    Writability is probed by creating (and removing) a folder, which also
+    catches read-only and virtual file systems where permission bits say yes.
+    """
+    where = f"--out {out}"
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"'{probe}' is a file, not a folder", source=where)
+    if probe == out and any(out.iterdir()) and not (out / "provenance.json").is_file():
+        raise UserError("folder exists and holds files that are not a run's results (no "
+                        "provenance.json); a run replaces its output folder, so choose a new or "
+                        "empty one", source=where)
+    try:
+        Path(tempfile.mkdtemp(prefix=".cogov-probe-", dir=probe)).rmdir()
+    except OSError as exc:
+        raise UserError(f"cannot write in '{probe}' ({exc.strerror})", source=where) from None
+
+
 def format_summary(summary: dict[str, float], title: str = "") -> str:
     width = max(len(label) for _, label, _ in HEADLINE)
     lines = [title] if title else []
@@ -75,9 +122,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, overrides)
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{seed}"
+    check_out_folder(out)
     check_writable(out)
+    if args.weeks is not None:
+        for event in scenario.timeline:
+            if event.week >= args.weeks:
+                warnings.warn(f"--weeks {args.weeks} ends the run before the timeline event in week "
+                              f"{event.week} ({event.label or 'unlabelled'}); it will not apply",
+                              UserWarning, stacklevel=1)
     result = run_scenario(scenario, seed=args.seed, weeks=args.weeks)
-    write_outputs(result, out, figure=not args.no_figure)
+    try:
+        write_outputs(result, out, figure=not args.no_figure)
+    except OSError as exc:
+        raise UserError(f"cannot write the results ({exc.strerror or exc})", source=f"--out {out}") from None
     weeks = result.scenario.simulation.horizon_weeks
     print(format_summary(result.summary, f"{result.scenario.name} (seed {result.seed}, {weeks} weeks, "
                                          f"{result.scenario.population.residents:,} residents, "
@@ -91,11 +148,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
+    failed = 0
     for f in args.files:
-        s = load_scenario(f)
+        try:
+            s = load_scenario(f)
+        except UserError as exc:
+            if args.debug:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"{f}: ok ({s.name}, {s.population.residents:,} residents, "
               f"{s.simulation.horizon_weeks} weeks)")
-    return 0
+    return UserError.exit_code if failed else 0
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -126,8 +191,9 @@ def build_parser() -> ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write its output folder")
     p.add_argument("scenario", help="scenario YAML file or bundled scenario name")
-    p.add_argument("--weeks", type=int, help="horizon in weeks (default: the scenario's)")
-    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--weeks", type=simulation_int("horizon_weeks"),
+                   help="horizon in weeks (default: the scenario's)")
+    p.add_argument("--seed", type=simulation_int("seed"), help="random seed (default: the scenario's)")
     p.add_argument("--out", help="output folder (default runs/<scenario>-seed<S>/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a parameter, e.g. workforce.salary_ratio=0.8 (repeatable)")
@@ -158,9 +224,11 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.debug = debug
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = _show_warning
@@ -173,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped early: not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the flush at exit from failing
+        return 0
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
