@@ -6,18 +6,28 @@ Python use::
     exp = load_experiment("experiments/staffing_returns.yaml", replications=5)
     run_experiment(exp, "results/staffing_returns", workers=4)
     runs = load_results("results/staffing_returns")
+
+Names are imported on first use, so the command line starts without loading
+plotting or statistics libraries it may not need.
 """
 
 from __future__ import annotations
 
-from .interop import evaluate, evaluate_samples
-from .report import build_report
-from .runner import open_executor, run_experiment
-from .seeds import run_seed
-from .spec import Experiment, load_experiment
-from .stats import differences, mean_ci, summarize
-from .store import load_failures, load_results
+import importlib
 
-__all__ = ["Experiment", "build_report", "differences", "evaluate", "evaluate_samples",
-           "load_experiment", "load_failures", "load_results", "mean_ci", "open_executor",
-           "run_experiment", "run_seed", "summarize"]
+_EXPORTS = {
+    "evaluate": "interop", "evaluate_samples": "interop",
+    "build_report": "report",
+    "open_executor": "runner", "run_experiment": "runner",
+    "run_seed": "seeds",
+    "Experiment": "spec", "load_experiment": "spec",
+    "differences": "stats", "mean_ci": "stats", "summarize": "stats",
+    "load_failures": "store", "load_results": "store",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim.experiments' has no attribute '{name}'")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -29,6 +29,8 @@ def param_type(path: str) -> type:
 def coerce(path: str, value: Any) -> Any:
     """One type per parameter column, whatever the YAML spelling (1 vs 1.0)."""
     kind = param_type(path)
+    if kind in (int, float) and isinstance(value, str):
+        value = float(value)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is int and isinstance(value, float) and value.is_integer():

@@ -232,6 +232,8 @@ def read_mapping(path: Path) -> dict[str, Any]:
         raise UserError("is a folder, not a YAML file", source=str(path)) from None
     except UnicodeDecodeError as exc:
         raise UserError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
+    except RecursionError:
+        raise UserError("YAML nested too deeply", source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
