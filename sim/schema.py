@@ -114,8 +114,8 @@ class Network(Section):
 
 class Needs(Section):
     hazard_per_year: PerNeedType = P(
-        PerNeedType(eldercare=0.12, children_youth=0.06, family=0.03, employment=0.05,
-                    hardship=0.03, disputes=0.02),
+        PerNeedType(eldercare=0.2, children_youth=0.1, family=0.05, employment=0.08,
+                    hardship=0.05, disputes=0.03),
         "needs/eligible resident/year", "assumption, tuned so a typical community is short of capacity",
         "Base yearly rate at which a need arises for an eligible resident with no risk factor. "
         "Eldercare: aged 60+ or disabled; children_youth: under 18; employment: 18-59.")
@@ -262,7 +262,7 @@ class Workforce(Section):
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
                                          "Months left on the contract below which insecurity rises.",
                                          gt=0, le=120)
-    satisfaction_pay_weight: float = P(0.3, "satisfaction per unit pay ratio", "assumption",
+    satisfaction_pay_weight: float = P(0.5, "satisfaction per unit pay ratio", "assumption",
                                        "Satisfaction gained per unit of pay relative to reference.",
                                        ge=0, le=10)
     satisfaction_burnout_weight: float = P(0.4, "satisfaction per unit burnout", "assumption",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import ledger
-from ..population import N_TYPES
+from ..population import N_TYPES, sample_blocks
 from ..schema import NEED_TYPES
 from . import needs as needs_mod
 
@@ -31,7 +31,7 @@ GROUP_TYPES = np.array([T["eldercare"], T["children_youth"], T["family"], T["emp
 def casework(model: CommunityModel) -> None:
     """Progress on held cases; finished ones are resolved."""
     needs = model.needs
-    held = np.flatnonzero(needs.worker >= 0)
+    held = ledger.held(model)
     if len(held) == 0:
         return
     per_case = model.case_hours_per_case[needs.worker[held]]
@@ -82,11 +82,16 @@ def assistance(model: CommunityModel) -> None:
 
 
 def volunteer_tasks(model: CommunityModel) -> None:
+    """Coordinated volunteers take light eldercare and children's needs, also light cases a
+    worker holds (两工联动: the worker leads, volunteers do the visits and errands)."""
     vol = model.s.volunteers
     capacity = model.volunteer_task_hours * vol.effort_efficiency
     if not capacity.any():
         return
-    flat = ledger.waiting(model, types=VOLUNTEER_TYPES, max_severity=vol.max_task_severity)
+    needs = model.needs
+    light = needs.found & needs.open & (needs.severity <= vol.max_task_severity)
+    flat = np.flatnonzero(light)
+    flat = flat[np.isin(flat % N_TYPES, VOLUNTEER_TYPES)]
     take = ledger.take_by_priority(_community(flat, model), ledger.priority(model, flat),
                                    model.needs.effort_left[flat].astype(np.float64), capacity)
     needs_mod.resolve(model, flat[take], "volunteer")
@@ -119,7 +124,7 @@ def assign_cases(model: CommunityModel) -> None:
     if len(w.wid) == 0:
         return
     p = model.s.workforce
-    caseload = np.bincount(model.needs.worker[model.needs.worker >= 0], minlength=model.next_wid)
+    caseload = np.bincount(model.needs.worker[ledger.held(model)], minlength=model.next_wid)
     held = caseload[w.wid]
     target = np.minimum(p.target_caseload, np.floor(w.case_hours / p.hours_per_case_week))
     target = np.maximum(target, 0).astype(np.int64)
@@ -142,6 +147,33 @@ def assign_cases(model: CommunityModel) -> None:
         model.tally.add("cases_opened", len(pos))
 
 
+def willingness_by_community(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and maximum of willingness per community (fixed from the start), built once."""
+    cached = getattr(model, "willingness_by_community_cache", None)
+    if cached is None:
+        r = model.residents
+        w = r.willingness.astype(np.float64)
+        cached = (np.bincount(r.community, weights=w, minlength=r.n_communities),
+                  np.maximum.reduceat(w, r.community_start) if r.n else np.zeros(0))
+        model.willingness_by_community_cache = cached
+    return cached
+
+
+def draw_attendance(model: CommunityModel, seats: np.ndarray) -> np.ndarray:
+    """Each resident attends with probability min(rate x willingness, 1), ``seats[c]`` expected.
+
+    Drawn at the community's highest willingness, then kept in proportion to
+    one's own (thinning), so the cost grows with attendance, not residents.
+    """
+    r = model.residents
+    total, top = willingness_by_community(model)
+    rate = np.divide(seats, total, out=np.zeros_like(total), where=total > 0)
+    ceiling = np.minimum(rate * top, 1.0)
+    pos, c = sample_blocks(model.rng, r.community_start, r.community_size, ceiling)
+    p = np.minimum(rate[c] * r.willingness[pos], 1.0)
+    return pos[model.rng.random(len(pos)) * ceiling[c] < p]
+
+
 def activities(model: CommunityModel) -> None:
     """Community activities: attendance, belonging, trust, new ties; materials from the fund."""
     s = model.s.services
@@ -153,10 +185,7 @@ def activities(model: CommunityModel) -> None:
     funded = np.where(model.fund.balance >= cost, 1.0, 0.5)
     model.fund.spend(np.where(funded == 1.0, cost, 0.0), "activities")
     seats = n_act * s.attendees_per_activity * funded
-    weight = r.willingness.astype(np.float64)
-    total = np.bincount(r.community, weights=weight, minlength=r.n_communities)
-    rate = np.divide(seats, total, out=np.zeros_like(total), where=total > 0)
-    attend = np.flatnonzero(model.rng.random(r.n) < np.minimum(rate[r.community] * weight, 1.0))
+    attend = draw_attendance(model, seats)
     r.belonging[attend] = np.minimum(r.belonging[attend] + s.activity_belonging_gain, 1.0)
     r.trust[attend] = np.minimum(r.trust[attend] + s.activity_trust_gain, 1.0)
     r.last_contact[attend] = model.week
