@@ -125,8 +125,7 @@ def Controls(language: str):
                       classes=["cogov-step"], disabled=playing.value)
         solara.Button(t("reset", language), icon_name="mdi-restore", on_click=restart,
                       classes=["cogov-reset"])
-        years = week.value / 52
-        solara.Text(f"{t('week', language)} {week.value}  ({years:.1f} {t('year', language)})",
+        solara.Text(t("week_now", language, n=week.value, years=week.value / 52),
                     classes=["cogov-week"], style={"font-size": "1.3em", "font-weight": "bold",
                                                    "margin-left": "1em"})
 
@@ -198,9 +197,10 @@ def Page():
         Kpis(m, language)
         with solara.Columns([1, 1]):
             with solara.Column():
-                solara.ToggleButtonsSingle(value=colour_by, children=[solara.Button(f"{t('colour_by', language)}: "
-                                                                   f"{t(k, language)}", value=k)
-                                                     for k in ("wellbeing", "open_needs")])
+                with solara.Row(style={"align-items": "center"}):
+                    solara.Text(t("colour_by", language))
+                    solara.ToggleButtonsSingle(value=colour_by, children=[
+                        solara.Button(t(k, language), value=k) for k in ("wellbeing", "open_needs")])
                 solara.Image(net, classes=["cogov-network"], width="100%")
             with solara.Column():
                 solara.HTML(tag="b", unsafe_innerHTML=t("charts", language))

@@ -114,7 +114,7 @@ def _draw_organisations(model, ax, pos, local, box) -> None:
     """Workers in a row below the residents, their agencies below them, partners down the right side."""
     xmin, xmax, ymin = box
     workers = model.workers
-    y_w, y_n = ymin - 1.0, ymin - 2.6
+    y_w, y_n = ymin, ymin - 1.4
     xs = np.linspace(xmin + 1, xmax - 1, len(workers)) if len(workers) > 1 else [(xmin + xmax) / 2]
     wpos = {w.wid: (x, y_w) for w, x in zip(workers, xs, strict=True)}
     needs = model.needs
@@ -141,7 +141,7 @@ def _draw_organisations(model, ax, pos, local, box) -> None:
 def to_png(fig: Figure) -> bytes:
     """PNG bytes: a browser shows them as an image, as crisp as the page needs."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=90)
     return buf.getvalue()
 
 
@@ -169,10 +169,10 @@ def charts_figure(model: CommunityModel, lang: str, marks: list[int] = ()) -> Fi
                 ax.plot(weeks, values, color=colour, lw=1.6, label=t(key, fl))
             for week in marks:
                 ax.axvline(week, color="#555555", ls=":", lw=1)
-            ax.set_title(t(title, fl), fontsize=10)
+            ax.set_title(t(title, fl), fontsize=11)
             ax.set_xlim(0, max(52, min(horizon, int(weeks.max(initial=0)) + 4)))
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, loc="best", frameon=False)
+            ax.legend(fontsize=8, loc="best", frameon=False)
         axes[1, 0].set_ylim(0, 1)
         axes[0, 1].set_ylim(bottom=0)
         axes[1, 1].set_ylim(bottom=0)

@@ -18,8 +18,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "pause": ("Pause", "暂停"),
     "step": ("Step one week", "前进一周"),
     "reset": ("Reset", "重置"),
-    "week": ("Week", "第几周"),
-    "year": ("year", "年"),
+    "week": ("week", "周"),
+    "week_now": ("Week {n}  ({years:.1f} years)", "第{n}周({years:.1f}年)"),
     "levers": ("Policy levers", "政策杠杆"),
     "levers_note": ("Moving a lever during a run is a policy change in that week (dotted line in "
                     "the charts); pay applies at once, budget and posts at the next contract "
