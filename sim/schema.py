@@ -380,7 +380,7 @@ class Volunteers(Section):
                                    "Belonging needed before a resident will volunteer.", ge=0, le=1)
     hours_per_week: float = P(2.0, "hours/week", "assumption", "Hours an active volunteer gives.", ge=0,
                               le=80)
-    motivation_decay_per_week: float = P(0.015, "share of motivation/week", "assumption",
+    motivation_decay_per_week: float = P(0.025, "share of motivation/week", "assumption",
                                          "Weekly loss of motivation without coordination.", ge=0, le=1)
     recognition_gain_per_week: float = P(0.03, "share of the gap to 1/week at full coordination",
                                          "assumption (NetLogo volunteer models: good events restore)",
