@@ -13,7 +13,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
 
 
 def test_tutorial_runs(monkeypatch, tmp_path):
-    monkeypatch.setenv("COGOV_TUTORIAL", "800,2,60")
+    monkeypatch.setenv("COGOV_TUTORIAL", "600,2,40")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
