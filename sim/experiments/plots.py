@@ -72,15 +72,15 @@ def heatmap(summary: pd.DataFrame, x: str, y: str, outcomes: list[str], path: Pa
     fig, axes = _panels(len(outcomes), 4.6, 3.8)
     for ax, name in zip(axes, outcomes, strict=True):
         s = summary[summary["outcome"] == name]
-        grid = s.pivot_table(index=y, columns=x, values="mean", aggfunc="first")
-        half = s.assign(h=(s["ci_high"] - s["ci_low"]) / 2).pivot_table(
-            index=y, columns=x, values="h", aggfunc="first")
+        grid = s.pivot(index=y, columns=x, values="mean")
+        half = s.assign(h=(s["ci_high"] - s["ci_low"]) / 2).pivot(index=y, columns=x, values="h")
         im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(grid.shape[1]), [f"{v:.4g}" for v in grid.columns], fontsize=7)
         ax.set_yticks(range(grid.shape[0]), [f"{v:.4g}" for v in grid.index], fontsize=7)
         for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
-            ax.text(j, i, f"{v:.3g}\n±{half.iat[i, j]:.2g}", ha="center", va="center", fontsize=6,
-                    color="white")
+            h = half.iat[i, j]
+            ax.text(j, i, f"{v:.3g}" + (f"\n±{h:.2g}" if np.isfinite(h) else ""), ha="center",
+                    va="center", fontsize=6, color="white")
         ax.set_xlabel(short_name(x), fontsize=8)
         ax.set_ylabel(short_name(y), fontsize=8)
         ax.set_title(name, fontsize=9)

@@ -194,7 +194,7 @@ def _sweep_section(summary, labels, params, outcomes, shown, figures, kind, grid
           md_table(["point", *[short_name(p) for p in params], *outcomes],
                    [[str(p), *[_param(summary, p, q) for q in params],
                      *[_cell(summary, p, o) for o in outcomes]] for p in points]), ""]
-    if not len(summary):
+    if not len(summary) or kind in ("morris", "sobol"):
         return md
     if kind == "grid" and len(params) == 2 and all(len(v) > 1 for v in grid.values()):
         plots.heatmap(summary, params[0], params[1], shown, figures / "heatmap.png")
