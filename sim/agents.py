@@ -155,7 +155,7 @@ class NGO(mesa.Agent):
 
     @property
     def workers(self) -> list[SocialWorker]:
-        return [w for w in self.model.workers if w.employer is self]
+        return self.model.staff(self)
 
     @property
     def funded_posts(self) -> int:

@@ -28,17 +28,50 @@ def priority(model: CommunityModel, flat: np.ndarray) -> np.ndarray:
             + p.priority_weight_waiting * np.minimum(waited, 2.0))
 
 
+def listed(model: CommunityModel) -> np.ndarray:
+    """Flat indices of the needs on the ledger: found and open (held as a case or waiting).
+
+    Found needs are few next to all (resident, type) slots, so everything else
+    about the ledger is read at these indices rather than over whole arrays.
+    """
+    needs = model.needs
+    flat = np.flatnonzero(needs.found)
+    return flat[needs.open[flat]]
+
+
+def held(model: CommunityModel) -> np.ndarray:
+    """Flat indices of needs held as a case by a worker."""
+    flat = listed(model)
+    return flat[model.needs.worker[flat] >= 0]
+
+
 def waiting(model: CommunityModel, types: np.ndarray | None = None,
             max_severity: float | None = None) -> np.ndarray:
     """Flat indices of found, open needs not held as a case (the waiting list)."""
     needs = model.needs
-    mask = needs.found & needs.open & (needs.worker < 0)
+    flat = listed(model)
+    keep = needs.worker[flat] < 0
     if max_severity is not None:
-        mask &= needs.severity <= max_severity
-    flat = np.flatnonzero(mask)
-    if types is not None and len(flat):
-        flat = flat[np.isin(flat % N_TYPES, types)]
-    return flat
+        keep &= needs.severity[flat] <= max_severity
+    if types is not None:
+        allowed = np.zeros(N_TYPES, dtype=bool)
+        allowed[types] = True
+        keep &= allowed[flat % N_TYPES]
+    return flat[keep]
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values begins (``values`` sorted)."""
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new
+
+
+def _runs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First position of each run of equal values in sorted ``g``, and each item's run."""
+    new = run_starts(g)
+    return np.flatnonzero(new), np.cumsum(new) - 1
 
 
 def take_by_priority(group: np.ndarray, prio: np.ndarray, cost: np.ndarray,
@@ -53,10 +86,9 @@ def take_by_priority(group: np.ndarray, prio: np.ndarray, cost: np.ndarray,
     order = np.lexsort((-prio, group))
     g = group[order]
     running = np.cumsum(cost[order], dtype=np.float64)
-    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    before = np.r_[0.0, running][first]
-    counts = np.diff(np.r_[first, len(g)])
-    within = running - np.repeat(before, counts)
+    first, run = _runs(g)
+    before = np.concatenate(([0.0], running))[first]
+    within = running - before[run]
     return order[within <= capacity[g] + 1e-9]
 
 
@@ -72,11 +104,10 @@ def assign_slots(group: np.ndarray, prio: np.ndarray, slot_group: np.ndarray,
     s_order = np.argsort(slot_group, kind="stable")
     slot_group, slot_owner = slot_group[s_order], slot_owner[s_order]
     slots_per_group = np.bincount(slot_group, minlength=n_groups)
-    slot_start = np.r_[0, np.cumsum(slots_per_group)[:-1]]
+    slot_start = np.cumsum(slots_per_group) - slots_per_group
     order = np.lexsort((-prio, group))
     g = group[order]
-    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    counts = np.diff(np.r_[first, len(g)])
-    rank = np.arange(len(g)) - np.repeat(first, counts)
+    first, run = _runs(g)
+    rank = np.arange(len(g)) - first[run]
     ok = rank < slots_per_group[g]
     return order[ok], slot_owner[slot_start[g[ok]] + rank[ok]]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import ledger
 from .accounts import SOURCES, USES
 from .population import N_TYPES
 
@@ -73,17 +74,16 @@ class Recorder:
         row["sw_caseload_mean"] = sum(w.caseload for w in workers) / n_w
         row["sw_pay_ratio_mean"] = sum(w.salary for w in workers) / n_w / model.local_wage
         row["local_wage"] = model.local_wage
-        open_ = needs.open
-        row["open_needs"] = float(open_.sum())
-        ledger = open_ & needs.found
-        row["backlog"] = float(ledger.sum())
-        row["waiting_list"] = float((ledger & (needs.worker < 0)).sum())
+        row["open_needs"] = float(np.count_nonzero(needs.open))
+        listed = ledger.listed(model)
+        row["backlog"] = float(len(listed))
+        row["waiting_list"] = float(np.count_nonzero(needs.worker[listed] < 0))
         row["trust_mean"] = float(r.trust.mean())
         row["belonging_mean"] = float(r.belonging.mean())
         row["wellbeing_mean"] = float(r.wellbeing.mean())
         vol = model.volunteers
-        row["volunteers_active"] = float(vol.active.sum())
-        row["volunteers_registered"] = float(vol.registered.sum())
+        row["volunteers_active"] = float(np.count_nonzero(vol.active))
+        row["volunteers_registered"] = float(np.count_nonzero(vol.registered))
         row["volunteer_coverage_mean"] = float(np.mean(model.volunteer_coverage))
         row["enterprises_engaged"] = float(len(model.enterprises))
         row["disputes_open"] = float(model.disputes_open.sum())

@@ -31,6 +31,9 @@ from .submodels import (
 )
 
 
+ROSTER_KINDS = (SocialWorker, NGO, Enterprise)
+
+
 class CommunityModel(mesa.Model):
     """One street's communities, their residents and the five kinds of actor.
 
@@ -75,7 +78,7 @@ class CommunityModel(mesa.Model):
         self.fund = CommunityFund(self.accounts, n_c, s.community_fund.initial_balance_yuan)
         self.accounts.initial_held += float(self.fund.balance.sum())
         self.funding = funding
-        self._workers: list[SocialWorker] | None = None
+        self._rosters: dict = {}
 
         if s.simulation.resident_agents:
             self.resident_views = resident_agents(self)
@@ -140,22 +143,46 @@ class CommunityModel(mesa.Model):
             self.step()
 
     # Views ------------------------------------------------------------------
+    # The few actors are read many times a week and change rarely: their lists,
+    # in creation order, are kept until an actor of that kind comes or goes.
+    def register_agent(self, agent: mesa.Agent) -> None:
+        super().register_agent(agent)
+        if type(agent) in ROSTER_KINDS:
+            self._rosters.clear()
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        super().deregister_agent(agent)
+        if type(agent) in ROSTER_KINDS:
+            self._rosters.clear()
+
+    def _roster(self, kind: type) -> list:
+        roster = self._rosters.get(kind)
+        if roster is None:
+            roster = sorted(self.agents_by_type.get(kind, []), key=lambda a: a.unique_id)
+            self._rosters[kind] = roster
+        return roster
+
     @property
     def workers(self) -> list[SocialWorker]:
-        if self._workers is None:
-            self._workers = sorted(self.agents_by_type.get(SocialWorker, []), key=lambda w: w.wid)
-        return self._workers
-
-    def invalidate_workers(self) -> None:
-        self._workers = None
+        return self._roster(SocialWorker)
 
     @property
     def ngos(self) -> list[NGO]:
-        return sorted(self.agents_by_type.get(NGO, []), key=lambda a: a.unique_id)
+        return self._roster(NGO)
 
     @property
     def enterprises(self) -> list[Enterprise]:
-        return sorted(self.agents_by_type.get(Enterprise, []), key=lambda a: a.unique_id)
+        return self._roster(Enterprise)
+
+    def staff(self, ngo: NGO) -> list[SocialWorker]:
+        """The agency's workers, in hiring order (do not modify the list)."""
+        by_employer = self._rosters.get("staff")
+        if by_employer is None:
+            by_employer = {}
+            for w in self.workers:
+                by_employer.setdefault(w.employer, []).append(w)
+            self._rosters["staff"] = by_employer
+        return by_employer.get(ngo, [])
 
     def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
         return self.social.neighbour_sum(x)
@@ -190,7 +217,10 @@ class CommunityModel(mesa.Model):
             arr = getattr(r, name)
             if not (np.all(arr >= 0) and np.all(arr <= 1)):
                 raise InvariantError(f"week {self.week}: {name} outside [0, 1]")
-        sev = self.needs.severity
+        needs = self.needs
+        if (needs.found & ~needs.open).any() or ((needs.worker >= 0) & ~needs.found).any():
+            raise InvariantError(f"week {self.week}: a case not on the ledger, or a closed need listed")
+        sev = needs.severity
         if not (np.all(sev >= 0) and np.all(sev <= 1)):
             raise InvariantError(f"week {self.week}: severity outside [0, 1]")
         for w in self.workers:

@@ -95,6 +95,31 @@ class NeedState:
         return arr.reshape(self.n, N_TYPES)
 
 
+def sample_blocks(rng: np.random.Generator, start: np.ndarray, size: np.ndarray,
+                  prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each position of block ``g`` (``start[g]`` onwards, ``size[g]`` long) drawn with
+    probability ``prob[g]``, independently; returns the sorted positions and their blocks.
+
+    The same distribution as ``rng.random(n) < p`` with ``p`` constant per block, at a
+    cost that grows with the number drawn, not with the blocks' sizes: a binomial count
+    per block, then that many distinct positions (repeats are drawn again), which by
+    symmetry is a uniform subset. Blocks are contiguous and in order.
+    """
+    k = rng.binomial(size, np.clip(prob, 0.0, 1.0))
+    blocks = np.arange(len(size))
+    g = np.repeat(blocks, k)
+    pos = np.sort(start[g] + (rng.random(len(g)) * size[g]).astype(np.int64))
+    while len(pos) and (pos[1:] == pos[:-1]).any():
+        pos = np.unique(pos)
+        g = np.repeat(blocks, k - np.bincount(_block_of(pos, start), minlength=len(size)))
+        pos = np.sort(np.concatenate((pos, start[g] + (rng.random(len(g)) * size[g]).astype(np.int64))))
+    return pos, _block_of(pos, start)
+
+
+def _block_of(pos: np.ndarray, start: np.ndarray) -> np.ndarray:
+    return np.searchsorted(start, pos, side="right") - 1
+
+
 def _ages(rng: np.random.Generator, n: int, s: Scenario) -> np.ndarray:
     pop = s.population
     group = rng.random(n)

@@ -6,11 +6,13 @@ and found in need, has all their open needs recorded at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..population import N_TYPES
+from .. import ledger
+from ..population import N_TYPES, sample_blocks
 
 if TYPE_CHECKING:
     from ..model import CommunityModel
@@ -30,17 +32,65 @@ def mark_found(model: CommunityModel, residents: np.ndarray) -> int:
 
 
 def with_unfound_needs(model: CommunityModel) -> np.ndarray:
+    """Residents (sorted) with at least one open need not yet on the ledger."""
     needs = model.needs
-    return (needs.by_resident(needs.open) & ~needs.by_resident(needs.found)).any(axis=1)
+    resident = np.flatnonzero(needs.open & ~needs.found) // N_TYPES
+    return resident[ledger.run_starts(resident)]
 
 
-def draw_visits(model: CommunityModel, visits: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Residents visited this week: ``visits[c]`` expected visits per community, by weight."""
+@dataclass
+class VisitFrames:
+    """Who can be visited, fixed at the start: vulnerability and living alone do not change."""
+
+    outreach_total: np.ndarray
+    """Sum of outreach weights per community."""
+    elder_alone: np.ndarray
+    """Elderly residents living alone, by community."""
+    elder_start: np.ndarray
+    elder_size: np.ndarray
+
+
+def visit_frames(model: CommunityModel) -> VisitFrames:
+    frames = getattr(model, "visit_frames", None)
+    if frames is None:
+        r = model.residents
+        weight = outreach_weight(model, np.arange(r.n))
+        elder = np.flatnonzero((r.age >= 60) & r.lives_alone)
+        bounds = np.searchsorted(r.community[elder], np.arange(r.n_communities + 1))
+        frames = VisitFrames(np.bincount(r.community, weights=weight, minlength=r.n_communities),
+                             elder, bounds[:-1], np.diff(bounds))
+        model.visit_frames = frames
+    return frames
+
+
+def outreach_weight(model: CommunityModel, who: np.ndarray) -> np.ndarray:
     r = model.residents
-    total = np.bincount(r.community, weights=weight, minlength=r.n_communities)
+    vulnerable = (r.lives_alone[who] & (r.age[who] >= 60)) | r.disabled[who] | r.low_income[who]
+    return 1.0 + model.s.discovery.vulnerability_targeting * vulnerable
+
+
+def draw_outreach(model: CommunityModel, visits: np.ndarray) -> np.ndarray:
+    """Residents visited by workers: ``visits[c]`` expected per community, by weight.
+
+    Each resident is visited with probability min(rate x weight, 1): drawn at the
+    community's highest weight, then kept in proportion to their own (thinning).
+    """
+    r = model.residents
+    total = visit_frames(model).outreach_total
     rate = np.divide(visits, total, out=np.zeros_like(total), where=total > 0)
-    p = np.minimum(rate[r.community] * weight, 1.0)
-    return np.flatnonzero(model.rng.random(r.n) < p)
+    top = 1.0 + max(model.s.discovery.vulnerability_targeting, 0.0)
+    ceiling = np.minimum(rate * top, 1.0)
+    pos, c = sample_blocks(model.rng, r.community_start, r.community_size, ceiling)
+    p = np.minimum(rate[c] * outreach_weight(model, pos), 1.0)
+    return pos[model.rng.random(len(pos)) * ceiling[c] < p]
+
+
+def draw_elder_visits(model: CommunityModel, visits: np.ndarray) -> np.ndarray:
+    """Elderly residents living alone visited by volunteers: ``visits[c]`` expected per community."""
+    f = visit_frames(model)
+    p = np.divide(visits, f.elder_size, out=np.zeros(len(visits)), where=f.elder_size > 0)
+    pos, _ = sample_blocks(model.rng, f.elder_start, f.elder_size, p)
+    return f.elder_alone[pos]
 
 
 def find(model: CommunityModel) -> None:
@@ -48,12 +98,10 @@ def find(model: CommunityModel) -> None:
     r = model.residents
     unfound = with_unfound_needs(model)
     # Self-report at the service station, more likely with trust.
-    cand = np.flatnonzero(unfound)
-    report = cand[model.rng.random(len(cand)) < d.self_report_per_week * r.trust[cand]]
+    report = unfound[model.rng.random(len(unfound)) < d.self_report_per_week * r.trust[unfound]]
     model.tally.add("found_self_report", mark_found(model, report))
     # Outreach visits by social workers, aimed at vulnerable residents.
-    weight = 1.0 + d.vulnerability_targeting * r.vulnerable
-    visited = draw_visits(model, model.hours.outreach * d.visits_per_outreach_hour, weight)
+    visited = draw_outreach(model, model.hours.outreach * d.visits_per_outreach_hour)
     r.last_contact[visited] = model.week
     model.reached[visited] = True
     detected = visited[model.rng.random(len(visited)) < d.visit_detection]
@@ -61,18 +109,18 @@ def find(model: CommunityModel) -> None:
     model.tally.add("outreach_visits", len(visited))
     # Younger-old volunteers visit elderly residents living alone (低龄助高龄).
     vol = model.s.volunteers
-    elder_alone = (r.age >= 60) & r.lives_alone
-    visits = model.volunteer_visit_hours * vol.visits_per_hour
-    v_visited = draw_visits(model, visits, elder_alone.astype(np.float64))
+    v_visited = draw_elder_visits(model, model.volunteer_visit_hours * vol.visits_per_hour)
     r.last_contact[v_visited] = model.week
     r.wellbeing[v_visited] = np.minimum(r.wellbeing[v_visited] + vol.visit_wellbeing_gain, 1.0)
     v_detected = v_visited[model.rng.random(len(v_visited)) < d.visit_detection]
     model.tally.add("found_volunteer", mark_found(model, v_detected))
     model.tally.add("served_volunteer", len(v_visited))
     # Referrals along ties from engaged neighbours (volunteers, trusting and belonging).
+    if len(unfound) == 0:
+        return
     engaged = (model.volunteers.active | ((r.trust > 0.7) & (r.belonging > 0.6))).astype(np.float32)
-    ties = model.neighbour_sum(engaged)
-    cand = np.flatnonzero(unfound & (ties > 0))
-    p = 1.0 - (1.0 - d.referral_per_tie) ** ties[cand]
+    ties = model.social.neighbour_sum(engaged, rows=unfound)
+    cand = unfound[ties > 0]
+    p = 1.0 - (1.0 - d.referral_per_tie) ** ties[ties > 0]
     referred = cand[model.rng.random(len(cand)) < p]
     model.tally.add("found_referral", mark_found(model, referred))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..population import N_TYPES
+from ..population import N_TYPES, sample_blocks
 from ..schema import NEED_TYPES
 
 if TYPE_CHECKING:
@@ -46,11 +46,39 @@ def effort_for(model: CommunityModel, flat: np.ndarray, severity: np.ndarray) ->
     return base[flat % N_TYPES] * (0.5 + severity)
 
 
+def hazard_blocks(model: CommunityModel) -> tuple[np.ndarray, ...] | None:
+    """Need slots sorted into blocks of equal weekly hazard, built once per hazard array.
+
+    Hazards take few distinct values (need type times risk profile), so a week's
+    new needs can be drawn block by block at a cost that grows with the number
+    drawn. ``None`` when the values are too many for that to pay.
+    """
+    hazard = model.needs.weekly_hazard
+    cached = getattr(model, "hazard_blocks_cache", None)
+    if cached is None or cached[0] is not hazard:
+        order = np.argsort(hazard, kind="stable").astype(np.int32)
+        value = hazard[order]
+        start = np.flatnonzero(np.r_[True, value[1:] != value[:-1]])
+        blocks = None
+        if len(start) * 8 <= len(hazard):
+            blocks = (order, start, np.diff(np.r_[start, len(value)]), value[start].astype(np.float64))
+        cached = (hazard, blocks)
+        model.hazard_blocks_cache = cached
+    return cached[1]
+
+
 def arise(model: CommunityModel) -> None:
     needs = model.needs
     p = model.s.needs
-    u = model.rng.random(len(needs.open), dtype=np.float32)
-    new = np.flatnonzero((u < needs.weekly_hazard) & ~needs.open)
+    blocks = hazard_blocks(model)
+    if blocks is None:
+        u = model.rng.random(len(needs.open), dtype=np.float32)
+        new = np.flatnonzero((u < needs.weekly_hazard) & ~needs.open)
+    else:
+        order, start, size, hazard = blocks
+        pos, _ = sample_blocks(model.rng, start, size, hazard)
+        drawn = np.sort(order[pos])
+        new = drawn[~needs.open[drawn]].astype(np.int64)
     a = 2.0
     b = a * (1 - p.initial_severity_mean) / p.initial_severity_mean
     sev = model.rng.beta(a, b, len(new)).astype(np.float32)
@@ -61,7 +89,7 @@ def arise(model: CommunityModel) -> None:
     needs.arisen_week[new] = model.week
     needs.worker[new] = -1
     model.tally.add("needs_arisen", len(new))
-    np.add.at(model.tally.arisen_by_type, new % N_TYPES, 1)
+    model.tally.arisen_by_type += np.bincount(new % N_TYPES, minlength=N_TYPES)
 
 
 def resolve(model: CommunityModel, flat: np.ndarray, channel: str) -> None:
@@ -96,7 +124,8 @@ def progress(model: CommunityModel) -> None:
     needs = model.needs
     p = model.s.needs
     r = model.residents
-    waiting = np.flatnonzero(needs.open & (needs.worker < 0))
+    opened = np.flatnonzero(needs.open)
+    waiting = opened[needs.worker[opened] < 0]
     if len(waiting):
         sev = needs.severity[waiting]
         lapse = model.rng.random(len(waiting)) < p.lapse_per_week * (1.0 - sev)
@@ -112,7 +141,8 @@ def progress(model: CommunityModel) -> None:
         needs.severity[keep] = new
         base = np.asarray(p.effort_hours.as_list(), dtype=np.float32)[keep % N_TYPES]
         needs.effort_left[keep] += base * (new - old)
-    open_sev = needs.by_resident(needs.severity).sum(axis=1)
+    # Closed needs have severity 0, so the open ones (as of this morning) carry the sum.
+    open_sev = np.bincount(opened // N_TYPES, weights=needs.severity[opened], minlength=r.n)
     target = 0.8 - p.wellbeing_loss_per_severity * open_sev + 0.1 * (r.belonging - 0.5)
     r.wellbeing += p.wellbeing_adjustment * (target - r.wellbeing)
     np.clip(r.wellbeing, 0, 1, out=r.wellbeing)

@@ -14,30 +14,49 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-
+from .. import ledger
+from ..population import N_TYPES
 
 if TYPE_CHECKING:
     from ..model import CommunityModel
 
 
 class SocialNetwork:
-    """The built adjacency plus ties formed at activities."""
+    """The built adjacency plus ties formed at activities.
+
+    New ties are kept as two index arrays (both directions) and summed with
+    ``bincount``: adding ties each week then costs no sparse-matrix rebuild.
+    """
 
     def __init__(self, adjacency: sp.csr_matrix, max_new_ties: int):
         self.base = adjacency
         self.n = adjacency.shape[0]
-        self.base_degree = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.float32)
+        self.base_degree = np.diff(adjacency.indptr).astype(np.float32)
         self.src: list[np.ndarray] = []
         self.dst: list[np.ndarray] = []
         self.n_new = 0
         self.max_new_ties = max_new_ties
-        self.extra: sp.csr_matrix | None = None
+        self.rows = np.empty(0, dtype=np.int64)
+        self.cols = np.empty(0, dtype=np.int64)
         self.extra_degree = np.zeros(self.n, dtype=np.float32)
+        deg = self.base_degree
+        self.has_ties = (deg > 0).astype(np.float32)
+        self.inverse_degree = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
 
-    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
-        out = self.base @ x
-        if self.extra is not None:
-            out = out + self.extra @ x
+    def neighbour_sum(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Sum of ``x`` over each resident's ties (only for ``rows``, if given).
+
+        ``x`` may have one column per quantity, ``(n, k)``.
+        """
+        out = self.base @ x if rows is None else self.base[rows] @ x
+        if self.n_new:
+            for k in range(x.shape[1]) if x.ndim == 2 else (None,):
+                col = x if k is None else x[:, k]
+                extra = np.bincount(self.rows, weights=col[self.cols], minlength=self.n)
+                if k is None:
+                    out += extra if rows is None else extra[rows]
+                else:
+                    out[:, k] += extra if rows is None else extra[rows]
         return out
 
     def degree(self) -> np.ndarray:
@@ -51,7 +70,7 @@ class SocialNetwork:
         comm = model.residents.community[attendees]
         n_c = len(per_community)
         count = np.bincount(comm, minlength=n_c)
-        start = np.r_[0, np.cumsum(count)[:-1]]
+        start = np.cumsum(count) - count
         k = np.where(count >= 2, np.floor(per_community), 0).astype(np.int64)
         if k.sum() > room:
             k = np.floor(k * room / k.sum()).astype(np.int64)
@@ -65,11 +84,13 @@ class SocialNetwork:
         self.src.append(a)
         self.dst.append(b)
         self.n_new += len(a)
-        rows = np.concatenate(self.src + self.dst)
-        cols = np.concatenate(self.dst + self.src)
-        self.extra = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                                   shape=(self.n, self.n))
-        self.extra_degree = np.asarray(self.extra.sum(axis=1)).ravel().astype(np.float32)
+        self.rows = np.concatenate((self.rows, a, b))
+        self.cols = np.concatenate((self.cols, b, a))
+        ends = np.concatenate((a, b))
+        np.add.at(self.extra_degree, ends, 1.0)
+        deg = self.base_degree[ends] + self.extra_degree[ends]
+        self.has_ties[ends] = 1.0
+        self.inverse_degree[ends] = 1.0 / deg
         model.tally.add("ties_formed", len(a))
 
     def graph_edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -85,16 +106,12 @@ def update(model: CommunityModel) -> None:
     p = model.s.social
     r = model.residents
     net = model.social
-    deg = net.degree()
-    has = deg > 0
-    for arr, mean0 in ((r.trust, p.initial_trust_mean), (r.belonging, p.initial_belonging_mean)):
-        nb = net.neighbour_sum(arr)
-        pull = np.where(has, nb / np.maximum(deg, 1.0) - arr, 0.0)
-        arr += (p.diffusion_per_week * pull + p.reversion_per_week * (mean0 - arr)).astype(np.float32)
-    needs = model.needs
-    waiting = (needs.by_resident(needs.found) & (needs.by_resident(needs.worker) < 0)).sum(axis=1)
-    r.trust -= (p.unmet_trust_loss * waiting).astype(np.float32)
+    nb = net.neighbour_sum(np.stack((r.trust, r.belonging), axis=1))
+    for k, (arr, mean0) in enumerate(((r.trust, p.initial_trust_mean),
+                                      (r.belonging, p.initial_belonging_mean))):
+        pull = nb[:, k] * net.inverse_degree - arr * net.has_ties
+        arr += p.diffusion_per_week * pull + p.reversion_per_week * (mean0 - arr)
+    waiting = ledger.waiting(model) // N_TYPES
+    np.subtract.at(r.trust, waiting, np.float32(p.unmet_trust_loss))
     np.clip(r.trust, 0, 1, out=r.trust)
     np.clip(r.belonging, 0, 1, out=r.belonging)
-
-

@@ -95,7 +95,7 @@ def coverage(model: CommunityModel) -> np.ndarray:
     """Share of each community's active volunteers that coordination hours support."""
     p = model.s.volunteers
     r = model.residents
-    active = np.bincount(r.community[model.volunteers.active], minlength=r.n_communities)
+    active = np.bincount(r.community[np.flatnonzero(model.volunteers.active)], minlength=r.n_communities)
     capacity = model.hours.coordination * p.volunteers_per_coordination_hour
     return np.where(active > 0, np.minimum(capacity / np.maximum(active, 1), 1.0), 1.0)
 
@@ -109,10 +109,13 @@ def plan_hours(model: CommunityModel) -> None:
     model.volunteer_coverage = cov
     matched = cov + (1.0 - cov) * p.uncoordinated_effectiveness
     n_c = r.n_communities
-    visit_hours = vol.hours * (vol.active & vol.elder_visitor) * p.elder_visit_share
-    task_hours = vol.hours * vol.active - visit_hours
-    model.volunteer_visit_hours = np.bincount(r.community, weights=visit_hours, minlength=n_c) * matched
-    model.volunteer_task_hours = np.bincount(r.community, weights=task_hours, minlength=n_c) * matched
+    act = np.flatnonzero(vol.active)
+    hours = vol.hours[act]
+    visit_hours = hours * vol.elder_visitor[act] * p.elder_visit_share
+    task_hours = hours - visit_hours
+    comm = r.community[act]
+    model.volunteer_visit_hours = np.bincount(comm, weights=visit_hours, minlength=n_c) * matched
+    model.volunteer_task_hours = np.bincount(comm, weights=task_hours, minlength=n_c) * matched
 
 
 def update(model: CommunityModel) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import ledger
 from ..agents import NGO, SocialWorker
 from ..population import N_TYPES
 
@@ -60,37 +61,38 @@ def allocate_time(model: CommunityModel) -> None:
     """Split each worker's week; sum hours per community; set each case's weekly hours."""
     p = model.s.workforce
     n_c = model.residents.n_communities
-    hours = CommunityHours(*(np.zeros(n_c) for _ in range(5)))
     workers = model.workers
     per_case = np.zeros(model.next_wid, dtype=np.float32)
-    caseload = np.bincount(model.needs.worker[model.needs.worker >= 0], minlength=model.next_wid)
+    caseload = np.bincount(model.needs.worker[ledger.held(model)], minlength=model.next_wid).tolist()
     admin = p.admin_share * p.hours_per_week
     rest = p.hours_per_week - admin
+    planned_case = rest * p.share_casework
     wid = np.empty(len(workers), dtype=np.int64)
     comm = np.empty(len(workers), dtype=np.int64)
-    case_hours = np.empty(len(workers))
+    delivered_by = np.empty(len(workers))
     for i, w in enumerate(workers):
         w.productivity = productivity(model, w)
         c = w.community
-        hours.outreach[c] += rest * p.share_outreach
-        hours.groups[c] += rest * p.share_groups
-        hours.activities[c] += rest * p.share_activities
-        hours.coordination[c] += rest * p.share_coordination
-        planned_case = rest * p.share_casework
-        w.caseload = int(caseload[w.wid])
+        w.caseload = caseload[w.wid]
         demanded_case = w.caseload * p.hours_per_case_week
         w.demanded_hours = admin + rest - planned_case + demanded_case
         if demanded_case >= planned_case:
             delivered = min(demanded_case, planned_case + p.max_overtime_share * p.hours_per_week)
         else:
             delivered = min(planned_case, w.caseload * p.max_hours_per_case_week)
-        hours.casework[c] += delivered
         if w.caseload:
             per_case[w.wid] = delivered * w.productivity / w.caseload
-        wid[i], comm[i], case_hours[i] = w.wid, c, planned_case
-    model.hours = hours
+        wid[i], comm[i], delivered_by[i] = w.wid, c, delivered
+    heads = np.bincount(comm, minlength=n_c).astype(np.float64)
+    model.hours = CommunityHours(
+        outreach=heads * (rest * p.share_outreach),
+        groups=heads * (rest * p.share_groups),
+        activities=heads * (rest * p.share_activities),
+        coordination=heads * (rest * p.share_coordination),
+        casework=np.bincount(comm, weights=delivered_by, minlength=n_c),
+    )
     model.case_hours_per_case = per_case
-    model.workforce_arrays = WorkforceArrays(wid, comm, case_hours)
+    model.workforce_arrays = WorkforceArrays(wid, comm, np.full(len(workers), planned_case))
 
 
 def pay_ratio(model: CommunityModel, w: SocialWorker) -> float:
@@ -99,7 +101,7 @@ def pay_ratio(model: CommunityModel, w: SocialWorker) -> float:
 
 def insecurity(model: CommunityModel, ngo: NGO) -> float:
     horizon = model.s.workforce.insecurity_horizon_months
-    return float(np.clip(1.0 - ngo.months_left() / horizon, 0.0, 1.0))
+    return min(max(1.0 - ngo.months_left() / horizon, 0.0), 1.0)
 
 
 def annual_quit_rate(model: CommunityModel, w: SocialWorker) -> float:
@@ -153,7 +155,6 @@ def separate(model: CommunityModel, w: SocialWorker, reason: str) -> None:
     model.tally.add("cases_handed_back", len(cases))
     model.separations.append((model.week, w.tenure_weeks, reason, w.in_first_year))
     w.remove()
-    model.invalidate_workers()
 
 
 def hiring_lag(model: CommunityModel) -> int:
@@ -190,7 +191,6 @@ def new_worker(model: CommunityModel, ngo: NGO, tenure_weeks: int = 0) -> Social
                      certified=bool(model.rng.random() < p.certified_share),
                      experience_weeks=float(tenure_weeks), tenure_weeks=tenure_weeks)
     model.tally.add("sw_hires", 1)
-    model.invalidate_workers()
     return w
 
 
