@@ -89,9 +89,9 @@ def volunteer_tasks(model: CommunityModel) -> None:
     if not capacity.any():
         return
     needs = model.needs
-    light = needs.found & needs.open & (needs.severity <= vol.max_task_severity)
-    flat = np.flatnonzero(light)
-    flat = flat[np.isin(flat % N_TYPES, VOLUNTEER_TYPES)]
+    flat = ledger.listed(model)
+    flat = flat[(needs.severity[flat] <= vol.max_task_severity)
+                & np.isin(flat % N_TYPES, VOLUNTEER_TYPES)]
     take = ledger.take_by_priority(_community(flat, model), ledger.priority(model, flat),
                                    model.needs.effort_left[flat].astype(np.float64), capacity)
     needs_mod.resolve(model, flat[take], "volunteer")
