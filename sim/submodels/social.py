@@ -44,20 +44,24 @@ class SocialNetwork:
         self.inverse_degree = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
 
     def neighbour_sum(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Sum of ``x`` over each resident's ties (only for ``rows``, if given).
-
-        ``x`` may have one column per quantity, ``(n, k)``.
-        """
-        out = self.base @ x if rows is None else self.base[rows] @ x
+        """Sum of ``x`` over each resident's ties (only for ``rows``, if given)."""
+        if rows is None:
+            out = self.base @ x
+        else:
+            out = self._rows_sum(x, rows)
         if self.n_new:
-            for k in range(x.shape[1]) if x.ndim == 2 else (None,):
-                col = x if k is None else x[:, k]
-                extra = np.bincount(self.rows, weights=col[self.cols], minlength=self.n)
-                if k is None:
-                    out += extra if rows is None else extra[rows]
-                else:
-                    out[:, k] += extra if rows is None else extra[rows]
+            extra = np.bincount(self.rows, weights=x[self.cols], minlength=self.n)
+            out += extra if rows is None else extra[rows]
         return out
+
+    def _rows_sum(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Row sums of the built adjacency times ``x`` for a few rows, read straight from CSR."""
+        first = self.base.indptr[rows]
+        length = self.base.indptr[rows + 1] - first
+        offset = np.cumsum(length) - length
+        at = np.repeat(first - offset, length) + np.arange(int(length.sum()))
+        owner = np.repeat(np.arange(len(rows)), length)
+        return np.bincount(owner, weights=x[self.base.indices[at]], minlength=len(rows)).astype(x.dtype)
 
     def degree(self) -> np.ndarray:
         return self.base_degree + self.extra_degree
@@ -106,10 +110,8 @@ def update(model: CommunityModel) -> None:
     p = model.s.social
     r = model.residents
     net = model.social
-    nb = net.neighbour_sum(np.stack((r.trust, r.belonging), axis=1))
-    for k, (arr, mean0) in enumerate(((r.trust, p.initial_trust_mean),
-                                      (r.belonging, p.initial_belonging_mean))):
-        pull = nb[:, k] * net.inverse_degree - arr * net.has_ties
+    for arr, mean0 in ((r.trust, p.initial_trust_mean), (r.belonging, p.initial_belonging_mean)):
+        pull = net.neighbour_sum(arr) * net.inverse_degree - arr * net.has_ties
         arr += p.diffusion_per_week * pull + p.reversion_per_week * (mean0 - arr)
     waiting = ledger.waiting(model) // N_TYPES
     np.subtract.at(r.trust, waiting, np.float32(p.unmet_trust_loss))
