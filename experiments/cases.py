@@ -110,6 +110,27 @@ class Row:
 
 R = Row
 CASES: dict[str, tuple[str, list[Row]]] = {
+    "baseline": ("Reference: the baseline community (scenario `baseline`) against the research figures "
+                 "in DOMAIN.md", [
+        R("social-worker turnover per year", "~20% (17.6-25%, Chinese cities)", "baseline",
+          "sw_turnover_rate", "{:.1%}", "quits and layoffs per worker-year"),
+        R("... quits", "", "baseline", "sw_quit_rate", "{:.1%}", ""),
+        R("... layoffs", "", "baseline", "sw_layoff_rate", "{:.1%}", "contract losses and cash shortfalls"),
+        R("quit rate, first year of tenure", "higher than later (US trainees 46-54% vs ~30% mean)",
+          "baseline", "sw_first_year_quit_rate", "{:.1%}", "few first-year workers per run: wide interval"),
+        R("quit rate, after the first year", "", "baseline", "sw_later_quit_rate", "{:.1%}", ""),
+        R("median tenure in post (years)", "US child welfare: 1.8", "baseline", "sw_median_tenure_years",
+          "{:.1f}", "not comparable: initial staff tenure is an assumption (mean 200 weeks)"),
+        R("mean caseload", "CWLA 12-17 active cases", "baseline", "sw_caseload_mean", "{:.1f}",
+          "effective target 14, overflow to 22 for urgent needs"),
+        R("pay / local average wage", "~64%", "baseline", "sw_pay_ratio_mean", "{:.3f}",
+          "drifts below 0.64 between yearly reviews"),
+        R("vacancy rate", "not reported", "baseline", "sw_vacancy_rate", "{:.1%}", ""),
+        R("active volunteers / adults", "~30% of adults volunteer (2021); registered >> active",
+          "baseline", "volunteer_rate", "{:.1%}", "not comparable: the survey counts any volunteering"),
+        R("volunteer drop-out per year", "~35% (US, CNCS 2009)", "baseline", "volunteer_dropout_rate",
+          "{:.1%}", ""),
+    ]),
     "aging_estate": ("Huarui aging estate (seed 001), scenario `aging_estate`", [
         R("registered residents", "1,196", "aging_estate", "residents", "{:,.0f}", "input"),
         R("residents aged 60+", "1,033 (86%)", "aging_estate", "aged_60_plus", "{:,.0f}",

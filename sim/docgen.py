@@ -6,7 +6,10 @@ each one sits between marker comments (``<!-- params:workforce -->`` ...
 (default, unit and source travel with each field). ``python -m sim.docgen``
 rewrites the tables; ``python -m sim.docgen --check`` exits 1 when a table is
 stale. The calibration tables also carry each parameter's Morris rank, read
-from the ranking stored in ``docs/calibration.md`` (``<!-- morris-ranks: ... -->``).
+from the ranking stored in ``docs/calibration.md`` (``<!-- morris-ranks: ... -->``);
+``python -m sim.docgen --morris RESULTS`` rewrites that ranking and the mu*/sigma
+table (``<!-- morris -->`` ... ``<!-- /morris -->``) from a finished
+``cogov sensitivity`` results folder.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ CALIBRATION = DOCS / "calibration.md"
 BLOCK = re.compile(r"(<!-- (?P<kind>params|calibration):(?P<section>[\w.]+) -->\n)(?P<body>.*?)"
                    r"(<!-- /(?P=kind):(?P=section) -->)", re.S)
 RANKS = re.compile(r"<!-- morris-ranks: (?P<json>\{.*?\}) -->", re.S)
+SUMMARY = re.compile(r"(<!-- evidence-summary -->\n)(?P<body>.*?)(<!-- /evidence-summary -->)", re.S)
+MORRIS = re.compile(r"(<!-- morris -->\n)(?P<body>.*?)(<!-- /morris -->)", re.S)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,18 @@ def calibration_table(section: str, ranks: dict[str, int], screened: int) -> str
     return "\n".join(rows) + "\n"
 
 
+def evidence_summary() -> str:
+    """How many defaults rest on each kind of evidence."""
+    params = parameters()
+    counts: dict[str, int] = {}
+    for p in params:
+        counts[p.evidence] = counts.get(p.evidence, 0) + 1
+    rows = ["| evidence | parameters |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
+    rows.append(f"| all | {len(params)} |")
+    return "\n".join(rows) + "\n"
+
+
 def morris_ranks(text: str) -> dict[str, int]:
     m = RANKS.search(text)
     return json.loads(m.group("json")) if m else {}
@@ -159,6 +176,7 @@ def render(text: str) -> str:
         body = params_table(section) if kind == "params" else calibration_table(section, ranks, len(ranks))
         return m.group(1) + body + m.group(5)
 
+    text = SUMMARY.sub(lambda m: m.group(1) + evidence_summary() + m.group(3), text)
     return BLOCK.sub(block, text)
 
 
@@ -180,12 +198,50 @@ def stale(paths: list[Path]) -> list[str]:
     return problems
 
 
+def morris_table(results: Path) -> str:
+    """The Morris block: mu* (sigma) per outcome and parameter, ranked, plus the stored ranks.
+
+    mu* is comparable across parameters within an outcome, not across outcomes
+    (different units), so each outcome's mu* is divided by its largest one and
+    the parameters are ranked by the mean of these shares over the outcomes.
+    """
+    import pandas as pd
+
+    t = pd.read_csv(Path(results) / "tables" / "sensitivity.csv")
+    outcomes = list(dict.fromkeys(t["outcome"]))
+    t["share"] = t["mu_star"] / t.groupby("outcome")["mu_star"].transform("max")
+    score = t.groupby("parameter")["share"].mean().sort_values(ascending=False)
+    defaults = {p.path: p.default for p in parameters()}
+    ranks = {name: i + 1 for i, name in enumerate(score.index)}
+    head = "| rank | parameter | default | score | " + " | ".join(f"{o}: mu* (sigma)" for o in outcomes) + " |"
+    rows = [f"<!-- morris-ranks: {json.dumps(ranks)} -->", "", head,
+            "|" + "---|" * (4 + len(outcomes))]
+    cell = t.set_index(["parameter", "outcome"])
+    for name in score.index:
+        vals = [f"{cell.at[(name, o), 'mu_star']:.3g} ({cell.at[(name, o), 'sigma']:.3g})" for o in outcomes]
+        rows.append(f"| {ranks[name]} | `{name}` | {fmt(defaults.get(name, ''))} | {score[name]:.2f} | "
+                    + " | ".join(vals) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def write_morris(path: Path, results: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if not MORRIS.search(text):
+        raise SystemExit(f"{path}: no <!-- morris --> block")
+    text = MORRIS.sub(lambda m: m.group(1) + morris_table(results) + m.group(3), text)
+    path.write_text(render(text), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.docgen", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if a table is stale, change nothing")
     ap.add_argument("files", nargs="*", type=Path, help="documents (default: docs/ODD.md, docs/calibration.md)")
+    ap.add_argument("--morris", type=Path, metavar="RESULTS",
+                    help="rewrite the Morris table of docs/calibration.md from a sensitivity results folder")
     args = ap.parse_args(argv)
     paths = args.files or [ODD, CALIBRATION]
+    if args.morris:
+        write_morris(CALIBRATION if not args.files else args.files[0], args.morris)
     if args.check:
         problems = stale(paths)
         for p in problems:
