@@ -20,6 +20,8 @@ from sim.experiments import differences, evaluate, evaluate_samples, load_experi
 from sim.experiments.spec import EXPERIMENT_DIR
 from sim.metrics import kpi_names
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*below the cost of a post:UserWarning")
+
 SHIPPED = sorted(EXPERIMENT_DIR.glob("*.yaml"))
 TINY = {"population.residents": 200, "simulation.resident_agents": False}
 
