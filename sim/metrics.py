@@ -38,6 +38,9 @@ STATES = (
     "enterprises_engaged", "disputes_open", "ngos", "ngo_cash", "community_fund",
     "coverage_vulnerable", "coverage_elderly_alone",
 )
+COVERAGE_WEEKS = 13
+"""A vulnerable resident counts as covered if contacted (visited, served, or at an activity)
+in the last quarter."""
 MONEY = tuple(f"money_in_{s}" for s in SOURCES) + tuple(f"money_out_{u}" for u in USES)
 COLUMNS = ("week",) + COUNTERS + STATES + MONEY
 
@@ -90,7 +93,7 @@ class Recorder:
         row["ngos"] = float(len(model.ngos))
         row["ngo_cash"] = float(sum(n.cash for n in model.ngos))
         row["community_fund"] = float(model.fund.balance.sum())
-        since = model.week - 52
+        since = model.week - COVERAGE_WEEKS
         row["coverage_vulnerable"] = _share(r.last_contact[self.vulnerable] >= since)
         row["coverage_elderly_alone"] = _share(r.last_contact[self.elder_alone] >= since)
         for s in SOURCES:

@@ -210,11 +210,14 @@ def check_pay_and_funding(res: Results, rng: np.random.Generator) -> list[CheckR
     out.append(_diff_check("cut_raises_layoffs", "Cutting contract funding raises layoffs",
                            "seed 000", res, CUT, CUT_BASE, "sw_layoff_rate", 1,
                            "layoff rate, funding_cut - baseline (street)"))
+    from .scenario import load_scenario
+
+    cut_week = load_scenario(CUT.scenario).timeline[0].week
     d = res.series(CUT, "backlog") - res.series(CUT_BASE, "backlog")
     weeks = d.shape[1]
-    before = d[:, 52:104].mean(axis=1)
+    before = d[:, max(cut_week - 52, 0):cut_week].mean(axis=1)
     lag_week = None
-    for w in range(104, weeks - 8):
+    for w in range(cut_week, weeks - 8):
         m, lo, _ = t_interval(d[:, w:w + 8].mean(axis=1))
         if lo > 0:
             lag_week = w
@@ -222,13 +225,15 @@ def check_pay_and_funding(res: Results, rng: np.random.Generator) -> list[CheckR
     after = d[:, 156:].mean(axis=1) if weeks > 160 else d[:, -26:].mean(axis=1)
     m_b, lo_b, hi_b = t_interval(before)
     m_a, lo_a, hi_a = t_interval(after)
-    passed = lo_a > 0 and lo_b <= 0 and lag_week is not None and lag_week > 104
+    passed = lo_a > 0 and lo_b <= 0 and lag_week is not None and lag_week > cut_week
     out.append(CheckResult("cut_backlog_lag", "After a funding cut the backlog grows, with a lag",
-                           "DOMAIN stylized facts", "backlog difference after week 156 (cut from week 104)",
-                           m_a, lo_a, hi_a,
-                           "no rise before the cut, a rise after, first significant after week 104",
-                           bool(passed), {"before_mean": m_b, "before_ci": [lo_b, hi_b],
-                                          "first_significant_week": lag_week}))
+                           "DOMAIN stylized facts", f"backlog difference after week 156 (cut announced "
+                           f"in week {cut_week})", m_a, lo_a, hi_a,
+                           "no rise before the cut, a rise after, first significant rise later than the "
+                           "announcement", bool(passed),
+                           {"before_mean": m_b, "before_ci": [lo_b, hi_b], "cut_week": cut_week,
+                            "first_significant_week": lag_week,
+                            "lag_weeks": None if lag_week is None else lag_week - cut_week}))
     return out
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .. import ledger
 from ..population import N_TYPES, sample_blocks
 from ..schema import NEED_TYPES
+from . import discovery
 from . import needs as needs_mod
 
 if TYPE_CHECKING:
@@ -61,6 +62,15 @@ def enterprise_services(model: CommunityModel) -> None:
                                    np.ones(len(flat)), np.floor(capacity))
     needs_mod.resolve(model, flat[take], "enterprise")
     model.tally.add("served_enterprise", len(take))
+    # Eldercare services not used on ledger needs go to elderly residents living alone as
+    # regular services (理发、保洁、义诊, seed 001).
+    used = np.bincount(group[take], minlength=len(capacity)).reshape(-1, N_TYPES)
+    spare = np.maximum(capacity.reshape(-1, N_TYPES) - used, 0.0)[:, T["eldercare"]]
+    routine = discovery.draw_elder_visits(model, spare)
+    r = model.residents
+    r.last_contact[routine] = model.week
+    r.wellbeing[routine] = np.minimum(r.wellbeing[routine] + model.s.volunteers.visit_wellbeing_gain, 1.0)
+    model.tally.add("served_enterprise", len(routine))
 
 
 def assistance(model: CommunityModel) -> None:
