@@ -349,11 +349,11 @@ def _loc_text(loc: Iterable[Any]) -> str:
 def format_validation_error(exc: ValidationError, source: str) -> UserError:
     """One validation error as one line: field, what was given, what is allowed.
 
-    An unknown key is reported before anything else: a misspelled key also
-    makes the intended one look missing.
+    An unknown key is reported first (a misspelled key also makes the intended
+    one look missing), and a missing key last (a wrong value says more).
     """
     errors = exc.errors()
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    err = min(errors, key=lambda e: {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1))
     loc = list(err["loc"])
     field = _loc_text(loc) or None
     kind = err["type"]

@@ -38,6 +38,14 @@ CAPS = {
 }
 """Bounds narrower than the schema's, to keep each example small."""
 
+OPEN_FLOOR = 1e-3
+"""Smallest value drawn above an exclusive lower bound (hours, wages, ratios that must be > 0).
+
+The schema accepts any positive float there, and values near the float minimum
+(1e-300 hours per activity, 5e-324 yuan of wage) overflow the model's
+divisions; see ``test_vanishing_positive_values``.
+"""
+
 DERIVED = {
     "simulation.horizon_weeks", "simulation.warmup_weeks", "simulation.check_invariants",
     "workforce.share_outreach", "workforce.share_casework", "workforce.share_groups",
@@ -88,7 +96,9 @@ def value_strategy(path: str, info) -> st.SearchStrategy:
     hi = lo + 20 if hi is None else hi
     if info.annotation is int:
         return st.integers(int(lo) + lo_open, int(hi) - hi_open)
-    return st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False)
+    if lo_open:
+        lo, lo_open = lo + OPEN_FLOOR, False
+    return st.floats(lo, hi, exclude_max=hi_open, allow_nan=False, allow_subnormal=False)
 
 
 def set_dotted(data: dict, path: str, value) -> None:
