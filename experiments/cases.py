@@ -120,11 +120,11 @@ CASES: dict[str, tuple[str, list[Row]]] = {
           "baseline", "sw_first_year_quit_rate", "{:.1%}", "few first-year workers per run: wide interval"),
         R("quit rate, after the first year", "", "baseline", "sw_later_quit_rate", "{:.1%}", ""),
         R("median tenure in post (years)", "US child welfare: 1.8", "baseline", "sw_median_tenure_years",
-          "{:.1f}", "not comparable: initial staff tenure is an assumption (mean 200 weeks)"),
+          "{:.1f}", "not comparable: initial staff tenure is an assumption (exponential, mean 200 weeks)"),
         R("mean caseload", "CWLA 12-17 active cases", "baseline", "sw_caseload_mean", "{:.1f}",
-          "effective target 14, overflow to 22 for urgent needs"),
+          "target {s.workforce.target_caseload} (capped by planned case hours), up to {s.workforce.max_caseload} for urgent needs"),
         R("pay / local average wage", "~64%", "baseline", "sw_pay_ratio_mean", "{:.3f}",
-          "drifts below 0.64 between yearly reviews"),
+          "set to {s.workforce.salary_ratio:g}; drifts below it between yearly reviews"),
         R("vacancy rate", "not reported", "baseline", "sw_vacancy_rate", "{:.1%}", ""),
         R("active volunteers / adults", "~30% of adults volunteer (2021); registered >> active",
           "baseline", "volunteer_rate", "{:.1%}", "not comparable: the survey counts any volunteering"),
@@ -134,15 +134,15 @@ CASES: dict[str, tuple[str, list[Row]]] = {
     "aging_estate": ("Huarui aging estate (seed 001), scenario `aging_estate`", [
         R("registered residents", "1,196", "aging_estate", "residents", "{:,.0f}", "input"),
         R("residents aged 60+", "1,033 (86%)", "aging_estate", "aged_60_plus", "{:,.0f}",
-          "input share 0.86, drawn per resident"),
+          "input share {s.population.share_aged_60_plus:g}, drawn per resident"),
         R("elderly living alone", "'many' (独居多), no count", "aging_estate", "elderly_alone", "{:,.0f}",
-          "assumption: 25% of the 60+ live alone"),
+          "assumption: {s.population.share_elderly_alone:.0%} of the 60+ live alone"),
         R("enterprise partners (社区合伙人)", "12 signed", "aging_estate", "partners_start", "{:.0f}",
           "input at week 0"),
         R("enterprise partners still engaged (mean after warm-up)", "not reported", "aging_estate",
           "enterprises_engaged_mean", "{:.1f}", "model: engagement decays, recognition restores it"),
         R("social workers", "a community social-work room (社工室); count not reported", "aging_estate",
-          "sw_headcount_mean", "{:.2f}", "assumption: 1.7 posts per 1,000 residents"),
+          "sw_headcount_mean", "{:.2f}", "assumption: {s.workforce.posts_per_1000_residents:g} posts per 1,000 residents"),
         R("active volunteers (incl. 低龄助高龄 visitors)", "an elder-help team (助老队); count not reported",
           "aging_estate", "volunteers_active_mean", "{:.1f}", "model output"),
         R("elderly living alone reached in a year", "not reported", "aging_estate",
@@ -159,21 +159,21 @@ CASES: dict[str, tuple[str, list[Row]]] = {
     ]),
     "deliberation": ("Jinyuan estate deliberation (seed 001), scenario `deliberation`", [
         R("households", "3,926", "deliberation", "households", "{:,.0f}",
-          "input: 10,286 residents at 2.62 persons per household (census mean)"),
+          "input: {s.population.residents:,} residents at {s.population.household_size_mean:g} persons per household (census mean)"),
         R("deliberation days per year", "'monthly' party-masses deliberation days", "deliberation",
-          "meetings_per_year", "{:.1f}", "input: every 4 weeks, held while a dispute is open"),
+          "meetings_per_year", "{:.1f}", "input: every {s.deliberation.meeting_interval_weeks} weeks, held while a dispute is open"),
         R("participants per deliberation day", "20+ representatives", "deliberation",
-          "participants_per_meeting", "{:.1f}", "model output (20 is the full-quorum input)"),
+          "participants_per_meeting", "{:.1f}", "model output ({s.deliberation.representatives_needed} is the full-quorum input)"),
         R("public disputes arising per year", "square noise and street stalls, 'repeatedly'; no count",
           "deliberation", "disputes_arisen_per_year", "{:.1f}",
-          "assumption: 6 per 1,000 households a year"),
+          "assumption: {s.deliberation.disputes_per_1000_households_year:g} per 1,000 households a year"),
         R("share of disputes settled", "a supervision committee and the square convention (《锦苑广场公约》)",
           "deliberation", "dispute_resolution_share", "{:.1%}", "not comparable: the article reports one "
           "settlement, the model a rate"),
         R("mean trust (0-1)", "'more smiles, more harmony'", "deliberation", "trust_mean", "{:.2f}",
           "qualitative only in the article"),
         R("mean trust, baseline community for reference", "", "baseline", "trust_mean", "{:.2f}",
-          "same seeds, 5,000 residents"),
+          "same seeds, {s.population.residents:,} residents"),
     ]),
     "five_society_linkage": ("Chaoyang five-society linkage (seed 004), scenario `five_society_linkage`; "
                              "article figures are district totals, model figures one community of "
@@ -197,7 +197,7 @@ CASES: dict[str, tuple[str, list[Row]]] = {
           "enterprise services and outreach visits"),
         R("charity resources pooled (yuan/year)", ">1,000,000 by 17 street centres (≈59,000 each)",
           "five_society_linkage", "charity_yuan_per_year", "{:,.0f}",
-          "input: 60,000 foundation grant per community, plus enterprise donations and charity market"),
+          "input: {s.funding.foundation_grant_yuan_year:,.0f} foundation grant per community, plus enterprise donations and charity market"),
         R("social-worker turnover per year", "wage adjustment 'to break the career ceiling'",
           "five_society_linkage", "sw_turnover_rate", "{:.1%}", "model output"),
         R("... baseline, same seeds", "", "baseline", "sw_turnover_rate", "{:.1%}", ""),
@@ -230,7 +230,8 @@ def table(case: str, runs: dict[str, list[dict[str, float]]]) -> str:
     title, rows = CASES[case]
     lines = [f"*{title}.*", "", "| quantity | article | model: mean [95% CI] | note |", "|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row.quantity} | {row.article} | {row.model(runs)} | {row.note} |")
+        note = row.note.format(s=load_scenario(ARMS[row.arm][0])) if row.arm else row.note
+        lines.append(f"| {row.quantity} | {row.article} | {row.model(runs)} | {note} |")
     return "\n".join(lines) + "\n"
 
 
