@@ -407,7 +407,12 @@ def validate_data(data: Mapping[str, Any], source: str) -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise format_validation_error(exc, source) from None
-    for i, event in enumerate(scenario.timeline):
+    # Events apply in week order and all changes of one event at once (time shares that must
+    # sum to 1 can move together), as the model applies them.
+    trial = scenario.model_dump()
+    order = sorted(range(len(scenario.timeline)), key=lambda j: scenario.timeline[j].week)
+    for i in order:
+        event = scenario.timeline[i]
         changes = [("set", k, v) for k, v in event.set.items()]
         changes += [("scale", k, v) for k, v in event.scale.items()]
         for how, dotted, value in changes:
@@ -417,7 +422,6 @@ def validate_data(data: Mapping[str, Any], source: str) -> Scenario:
             if section in INIT_ONLY_SECTIONS:
                 raise UserError(f"'{section}' is fixed when the model is built and cannot change "
                                 "during a run", source=source, field=where)
-            trial = scenario.model_dump()
             current = get_path(trial, dotted)
             if isinstance(current, Mapping):
                 raise UserError("names a section, not a parameter", source=source, field=where)
@@ -425,12 +429,13 @@ def validate_data(data: Mapping[str, Any], source: str) -> Scenario:
                 raise UserError(f"must be a number, got {_show(value)}", source=source, field=where)
             new = current * value if how == "scale" else value
             set_path(trial, dotted, new)
-            try:
-                Scenario.model_validate(trial)
-            except ValidationError as exc:
-                inner = format_validation_error(exc, source)
-                raise UserError(f"{inner.message} (after the change in week {event.week})",
-                                source=source, field=where) from None
+        try:
+            Scenario.model_validate(trial)
+        except ValidationError as exc:
+            inner = format_validation_error(exc, source)
+            paths = ", ".join(k for _, k, _ in changes)
+            raise UserError(f"{inner.message} (after the change in week {event.week}: {paths})",
+                            source=source, field=f"timeline[{i}]") from None
     check_memory(scenario, source)
     return scenario
 

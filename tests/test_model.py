@@ -345,3 +345,11 @@ def test_every_bundled_scenario_validates_and_runs(name):
     result = run_scenario(name, weeks=4, overrides=overrides)
     assert len(result.timeseries) == 4
     assert result.scenario.simulation.check_invariants
+
+
+def test_a_timeline_event_can_move_time_shares_together():
+    shares = {"workforce.share_casework": 0.45, "workforce.share_coordination": 0.2}
+    m = CommunityModel(small(timeline=[{"week": 3, "set": shares, "label": "more coordination"}]))
+    m.run(4)
+    assert m.s.workforce.share_coordination == pytest.approx(0.2)
+    assert m.events_applied == [(3, "more coordination")]

@@ -7,7 +7,9 @@ worker at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..scenario import get_path
 from . import workforce
@@ -16,21 +18,28 @@ if TYPE_CHECKING:
     from ..model import CommunityModel
 
 
-def _assign(model: CommunityModel, dotted: str, value) -> None:
-    section_path, _, name = dotted.rpartition(".")
-    section = get_path(model.s, section_path)
-    setattr(section, name, value)
+def apply_changes(model: CommunityModel, values: Mapping[str, Any], label: str = "") -> None:
+    """Set parameters of a running model, all of a section at once (so shares that must
+    sum to 1 can move together), and record the change as a policy event."""
+    by_section: dict[str, dict[str, Any]] = defaultdict(dict)
+    for dotted, value in values.items():
+        section_path, _, name = dotted.rpartition(".")
+        by_section[section_path][name] = value
+    for section_path, changes in by_section.items():
+        section = get_path(model.s, section_path)
+        updated = type(section).model_validate({**section.model_dump(), **changes})
+        parent_path, _, name = section_path.rpartition(".")
+        setattr(get_path(model.s, parent_path) if parent_path else model.s, name, updated)
+    if "workforce.salary_ratio" in values:
+        workforce.reset_pay(model)
+    model.events_applied.append((model.week, label or ", ".join(sorted(values))))
 
 
 def apply(model: CommunityModel) -> None:
     for event in model.s.timeline:
         if event.week != model.week:
             continue
-        for dotted, value in event.set.items():
-            _assign(model, dotted, value)
+        values = dict(event.set)
         for dotted, factor in event.scale.items():
-            _assign(model, dotted, get_path(model.s, dotted) * factor)
-        changed = set(event.set) | set(event.scale)
-        if "workforce.salary_ratio" in changed:
-            workforce.reset_pay(model)
-        model.events_applied.append((model.week, event.label or ", ".join(sorted(changed))))
+            values[dotted] = get_path(model.s, dotted) * factor
+        apply_changes(model, values, event.label)

@@ -13,7 +13,7 @@ from typing import Any
 from ..model import CommunityModel
 from ..scenario import bundled_scenarios, get_path, load_scenario
 from ..schema import Scenario
-from ..submodels import partners, workforce
+from ..submodels import partners, timeline
 
 DEMO_MAX_RESIDENTS = 25_000
 """Above this the demo runs a scaled-down copy, so a step stays well under a second."""
@@ -91,21 +91,16 @@ def build_model(s: Scenario, seed: int, values: dict[str, float]) -> CommunityMo
 
 def apply_levers(model: CommunityModel, changes: dict[str, float]) -> None:
     """Apply lever moves to a running model, as a timeline event would."""
-    s = model.s
-    for path, value in changes.items():
-        section, _, name = path.partition(".")
-        if path == "workforce.share_coordination":
-            w = s.workforce
-            casework = max(w.share_casework + w.share_coordination - value, 0.0)
-            s.workforce = w.model_validate(
-                {**w.model_dump(), "share_coordination": value, "share_casework": casework})
-        elif path == "enterprises.partners_per_community":
-            setattr(s.enterprises, name, int(round(value)))
-            set_partners(model, int(round(value)))
-        else:
-            setattr(getattr(s, section), name, value)
-    if "workforce.salary_ratio" in changes:
-        workforce.reset_pay(model)
+    values = dict(changes)
+    if "workforce.share_coordination" in values:
+        w = model.s.workforce
+        value = values["workforce.share_coordination"]
+        values["workforce.share_casework"] = max(w.share_casework + w.share_coordination - value, 0.0)
+    if "enterprises.partners_per_community" in values:
+        values["enterprises.partners_per_community"] = int(round(values["enterprises.partners_per_community"]))
+    timeline.apply_changes(model, values, "lever: " + ", ".join(sorted(changes)))
+    if "enterprises.partners_per_community" in changes:
+        set_partners(model, values["enterprises.partners_per_community"])
 
 
 def set_partners(model: CommunityModel, per_community: int) -> None:
