@@ -283,3 +283,11 @@ def test_mesa_batch_run_accepts_flat_overrides_and_rng():
     again = pd.DataFrame(mesa.batch_run(sim.CommunityModel, parameters=params, max_steps=12,
                                         number_processes=1, display_progress=False, **kw))
     pd.testing.assert_frame_equal(runs, again)
+
+
+def test_dask_executor_without_dask_installed_exits_2_before_writing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)
+    out = tmp_path / "o"
+    assert main(["sweep", "staffing_returns", "--executor", "dask", "--out", str(out)]) == 2
+    assert "pip install 'cogov-sim[dask]'" in capsys.readouterr().err
+    assert not out.exists()

@@ -106,16 +106,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace, exp, show) -> int:
     from .report import build_report
-    from .runner import execute, open_executor
+    from .runner import check_executor, execute, open_executor
     from .store import Store
 
     out = Path(args.out) if args.out else Path("results") / exp.spec.name
-    if args.scheduler and args.executor != "dask":
-        raise UserError("--scheduler needs --executor dask", field="--scheduler")
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"must be at least 1, got {args.workers}", field="--workers")
-    store = Store.open(out, exp, resume=args.resume, command=" ".join(["cogov", *sys.argv[1:]]))
+    Store.check(out, exp, resume=args.resume)
+    check_executor(args.executor, args.workers, args.scheduler)
     with open_executor(args.executor, args.workers, args.scheduler) as (executor, slots):
+        store = Store.open(out, exp, resume=args.resume, command=" ".join(["cogov", *sys.argv[1:]]))
         print(f"{exp.spec.name}: {len(exp.points)} points x {exp.spec.replications} replications = "
               f"{exp.n_runs} runs on {slots} worker{'s' if slots > 1 else ''} -> {out}/",
               file=sys.stderr)

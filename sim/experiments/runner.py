@@ -92,6 +92,22 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def check_executor(kind: str, workers: int | None, scheduler: str | None) -> None:
+    """Executor options, and that Dask is installed when asked for, before any work."""
+    if workers is not None and workers < 1:
+        raise UserError(f"must be at least 1, got {workers}", field="--workers")
+    if kind not in ("process", "dask"):
+        raise UserError(f"unknown executor '{kind}'; allowed: process, dask", field="--executor")
+    if scheduler and kind != "dask":
+        raise UserError("--scheduler needs --executor dask", field="--scheduler")
+    if kind == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UserError("the Dask executor needs the optional dask extra: "
+                            "pip install 'cogov-sim[dask]'", field="--executor") from None
+
+
 @contextmanager
 def open_executor(kind: str = "process", workers: int | None = None,
                   scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
@@ -101,11 +117,8 @@ def open_executor(kind: str = "process", workers: int | None = None,
     ``dask``: a Dask ``distributed`` client at ``scheduler``, or a local
     cluster of ``workers`` processes when no address is given.
     """
-    if workers is not None and workers < 1:
-        raise UserError(f"must be at least 1, got {workers}", field="--workers")
+    check_executor(kind, workers, scheduler)
     if kind == "process":
-        if scheduler:
-            raise UserError("--scheduler needs --executor dask", field="--scheduler")
         n = workers or os.cpu_count() or 1
         if n == 1:
             yield SerialExecutor(), 1
@@ -116,13 +129,8 @@ def open_executor(kind: str = "process", workers: int | None = None,
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
-    if kind != "dask":
-        raise UserError(f"unknown executor '{kind}'; allowed: process, dask", field="--executor")
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise UserError("the Dask executor needs the optional dask extra: "
-                        "pip install 'cogov-sim[dask]'", field="--executor") from None
+    from distributed import Client, LocalCluster
+
     cluster = None
     try:
         if scheduler:

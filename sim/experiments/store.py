@@ -78,9 +78,8 @@ class Store:
 
     # Opening ---------------------------------------------------------------
     @classmethod
-    def open(cls, root: str | Path, exp: ResolvedExperiment, *, resume: bool = False,
-             command: str = "") -> Store:
-        """Create the folder, or reopen it to resume the same experiment."""
+    def check(cls, root: str | Path, exp: ResolvedExperiment, *, resume: bool = False) -> Store:
+        """Fail before any work if ``root`` cannot take this experiment's results."""
         store = cls(root)
         root = store.root
         if root.exists() and not root.is_dir():
@@ -103,6 +102,15 @@ class Store:
             probe = probe.parent
         if not os.access(probe, os.W_OK | os.X_OK):
             raise UserError("output folder is not writable", source=str(root), field="--out")
+        return store
+
+    @classmethod
+    def open(cls, root: str | Path, exp: ResolvedExperiment, *, resume: bool = False,
+             command: str = "") -> Store:
+        """Create the folder, or reopen it to resume the same experiment."""
+        store = cls.check(root, exp, resume=resume)
+        root = store.root
+        manifest = root / MANIFEST
         for folder in (root, store.runs, store.failures, root / "scenarios"):
             folder.mkdir(parents=True, exist_ok=True)
         if exp.spec.save_series:
