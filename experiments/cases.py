@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import run_scenario
+from sim.metrics import COVERAGE_WEEKS
 from sim.population import build_residents
 from sim.scenario import load_scenario
 
@@ -109,6 +110,7 @@ class Row:
 
 
 R = Row
+RECENT = f"in the last {COVERAGE_WEEKS} weeks"
 CASES: dict[str, tuple[str, list[Row]]] = {
     "baseline": ("Reference: the baseline community (scenario `baseline`) against the research figures "
                  "in DOMAIN.md", [
@@ -145,7 +147,7 @@ CASES: dict[str, tuple[str, list[Row]]] = {
           "sw_headcount_mean", "{:.2f}", "assumption: {s.workforce.posts_per_1000_residents:g} posts per 1,000 residents"),
         R("active volunteers (incl. 低龄助高龄 visitors)", "an elder-help team (助老队); count not reported",
           "aging_estate", "volunteers_active_mean", "{:.1f}", "model output"),
-        R("elderly living alone reached in a year", "not reported", "aging_estate",
+        R(f"elderly living alone contacted {RECENT}", "not reported", "aging_estate",
           "coverage_elderly_alone", "{:.1%}", "model output"),
         R("... without elder visitors and partners", "'social workers alone are far from enough'",
           "aging_estate_without", "coverage_elderly_alone", "{:.1%}",
@@ -204,7 +206,7 @@ CASES: dict[str, tuple[str, list[Row]]] = {
         R("needs resolved (share of needs arisen)", "not reported", "five_society_linkage",
           "resolution_rate", "{:.1%}", "model output"),
         R("... baseline, same seeds", "", "baseline", "resolution_rate", "{:.1%}", ""),
-        R("vulnerable residents reached in a year", "'一小一老' the focus", "five_society_linkage",
+        R(f"vulnerable residents contacted {RECENT}", "'一小一老' the focus", "five_society_linkage",
           "coverage_vulnerable", "{:.1%}", "model output"),
         R("... baseline, same seeds", "", "baseline", "coverage_vulnerable", "{:.1%}", ""),
     ]),

@@ -107,3 +107,9 @@ def test_validation_checks_named_in_odd_exist():
     assert not unknown, f"named in ODD but not a check in sim/validation.py: {unknown}"
     unnamed = [p for p in patterns if not any(re.fullmatch(p, n) for n in named)]
     assert not unnamed, f"checks in sim/validation.py missing from ODD: {unnamed}"
+
+
+def test_coverage_window_in_odd_matches_metrics():
+    from sim.metrics import COVERAGE_WEEKS
+
+    assert f"`COVERAGE_WEEKS` weeks (`sim/metrics.py`; {COVERAGE_WEEKS}," in odd_text()
