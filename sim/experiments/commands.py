@@ -74,7 +74,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "design": {"kind": "scenarios", "scenarios": list(args.scenarios)},
             "replications": args.reps, "seed": args.seed, "save_series": True}
     exp = load_experiment(data, overrides=_overrides(args), weeks=args.weeks, folder=Path("."))
-    return _execute(args, exp, _print_comparison)
+    return _execute(args, exp)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -82,7 +82,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     exp = load_experiment(args.experiment, replications=args.reps, overrides=_overrides(args),
                           weeks=args.weeks, samples=args.samples)
-    return _execute(args, exp, _print_sweep)
+    return _execute(args, exp)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -93,7 +93,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if exp.kind not in ("morris", "sobol"):
         raise UserError(f"sensitivity needs a morris or sobol design, this one is '{exp.kind}'; "
                         "use cogov sweep", source=exp.source, field="design.kind")
-    return _execute(args, exp, _print_sensitivity)
+    return _execute(args, exp)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -104,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(args: argparse.Namespace, exp, show) -> int:
+def _execute(args: argparse.Namespace, exp) -> int:
     from .report import build_report
     from .runner import check_executor, execute, open_executor
     from .store import Store
@@ -124,7 +124,12 @@ def _execute(args: argparse.Namespace, exp, show) -> int:
         return 130
     if outcome.saved:
         report = build_report(out)
-        show(out, exp)
+        if exp.kind == "scenarios":
+            _print_comparison(out, exp)
+        elif exp.kind in ("morris", "sobol"):
+            _print_sensitivity(out, exp)
+        else:
+            _print_sweep(out, exp)
         print(f"\n{outcome.completed} runs in {outcome.seconds:.1f} s; report: {report}")
     if outcome.broken:
         print(f"error: {outcome.broken}; {outcome.saved} of {outcome.total} runs saved; "
