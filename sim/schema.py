@@ -236,7 +236,7 @@ class Workforce(Section):
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
-    base_quit_rate_per_year: float = P(0.09, "quits/worker-year",
+    base_quit_rate_per_year: float = P(0.08, "quits/worker-year",
                                        "calibrated to DOMAIN ~20%/yr total turnover",
                                        "Quit rate after the first year, at reference pay, no burnout.",
                                        ge=0, le=10)

@@ -122,7 +122,9 @@ class Results:
 
 
 BASE = Arm("baseline")
-STREET = (("population.residents", 25000), ("population.communities", 5), ("funding.ngos", 5))
+STREET = (("population.residents", 50000), ("population.communities", 10), ("funding.ngos", 10))
+"""Labour-market checks at the scale of a street (街道): 50 workers, so that quits are counted in
+hundreds rather than a handful."""
 PAY_BASE = Arm("baseline", STREET)
 PAY_RAISE = Arm("pay_raise", STREET)
 CUT_BASE = Arm("baseline", STREET)
