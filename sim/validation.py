@@ -429,6 +429,11 @@ def cmd_validate_model(args) -> int:
         raise UserError(f"must be at least 60 (checks look at years 1-3), got {args.weeks}", field="--weeks")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"must be at least 1, got {args.workers}", field="--workers")
+    only = [g.strip() for g in args.only.split(",")] if args.only else None
+    unknown = [g for g in only or [] if g not in CHECKS]
+    if unknown:
+        raise UserError(f"unknown check group {unknown[0]!r}; choose from {', '.join(CHECKS)}",
+                        field="--only")
     out = Path(args.out)
     check_writable(out)
     start = time.perf_counter()
@@ -439,7 +444,6 @@ def cmd_validate_model(args) -> int:
         if done == n or done % max(n // 20, 1) == 0:
             print(f"  runs {done}/{n}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
-    only = [g.strip() for g in args.only.split(",")] if args.only else None
     checks = run_validation(reps=args.reps, scale=args.scale, weeks=args.weeks, workers=args.workers,
                             seed=args.seed, progress=progress, only=only)
     meta = {"reps": args.reps, "scale": args.scale, "weeks": args.weeks, "seed": args.seed,
