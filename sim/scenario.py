@@ -158,7 +158,17 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _leaves(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...] = (),
+              origins: dict[str, str] | None = None) -> dict[str, Any]:
+    """The merged data of a file and its parents; ``origins`` learns which file set each value."""
     real = Path(path).resolve()
     shown = _shown_path(Path(path))
     if real in chain:
@@ -166,7 +176,11 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise UserError(f"cycle of parents: {cycle}", source=shown, field="extends")
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    if origins is not None:
+        mine = dict.fromkeys(_leaves(data), shown)
     if parent is None:
+        if origins is not None:
+            origins.update(mine)
         return data
     if not isinstance(parent, str) or not parent:
         raise UserError(f"must be a scenario file or bundled scenario name, got {_show(parent)}",
@@ -183,7 +197,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise UserError(f"parent scenario '{parent}' not found: no file {_shown_path(candidate)} and "
                         f"no bundled scenario of that name{_hint(parent, bundled)}",
                         source=shown, field="extends")
-    return deep_merge(_load_raw(parent_path, (*chain, real)), data)
+    merged = deep_merge(_load_raw(parent_path, (*chain, real), origins), data)
+    if origins is not None:
+        origins.update(mine)
+    return merged
 
 
 def parse_value(text: str) -> Any:
@@ -433,8 +450,8 @@ def validate_data(data: Mapping[str, Any], source: str) -> Scenario:
             Scenario.model_validate(trial)
         except ValidationError as exc:
             inner = format_validation_error(exc, source)
-            paths = ", ".join(k for _, k, _ in changes)
-            raise UserError(f"{inner.message} (after the change in week {event.week}: {paths})",
+            what = f"{inner.field}: {inner.message}" if inner.field else inner.message
+            raise UserError(f"after its change in week {event.week}, {what}",
                             source=source, field=f"timeline[{i}]") from None
     check_memory(scenario, source)
     return scenario
@@ -467,14 +484,20 @@ def check_memory(scenario: Scenario, source: str) -> None:
             source=source, field="population.residents")
 
 
-def _blame_overrides(error: UserError, overrides: Mapping[str, Any]) -> UserError:
-    """Name ``--set`` as the source of an error about a field it set."""
+def _blame(error: UserError, origins: Mapping[str, str]) -> UserError:
+    """Name the file (or ``--set``) that gave the value an error is about.
+
+    After ``extends:`` and ``--set`` a value may come from a parent file or the
+    command line rather than the file that was named.
+    """
     field = (error.field or "").replace("[", ".").replace("]", "")
-    for key in overrides:
-        dotted = key.replace("__", ".")
-        if field and (field == dotted or dotted.startswith(field + ".")
-                      or field.startswith(dotted + ".")):
-            return UserError(error.message, source="--set", field=error.field)
+    if not field:
+        return error
+    if any(o == "--set" and k.startswith(field + ".") for k, o in origins.items()):
+        return UserError(error.message, source="--set", field=error.field)
+    owners = [k for k in origins if field == k or field.startswith(k + ".")]
+    if owners:
+        return UserError(error.message, source=origins[max(owners, key=len)], field=error.field)
     return error
 
 
@@ -486,6 +509,7 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario | None = Non
     :class:`Scenario`, or ``None`` for the defaults. ``overrides`` maps dotted
     (or ``__``-joined) parameter paths to values, as ``--set`` does.
     """
+    origins: dict[str, str] = {}
     if isinstance(source, Scenario):
         data, label = source.model_dump(), source.name
     elif isinstance(source, Mapping):
@@ -493,23 +517,23 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario | None = Non
         data = dict(source)
         if "extends" in data:
             parent = data.pop("extends")
-            data = deep_merge(_load_raw(resolve_path(parent)), data)
+            data = deep_merge(_load_raw(resolve_path(parent), origins=origins), data)
+            origins.update(dict.fromkeys(_leaves(data), label))
     elif source is None:
         data, label = {"name": "default"}, "<defaults>"
     else:
         path = resolve_path(source)
         label = _shown_path(path)
-        data = _load_raw(path)
+        data = _load_raw(path, origins=origins)
         data.setdefault("name", path.stem)
-    if not overrides:
-        return validate_data(data, label)
-    for dotted, value in overrides.items():
+    for dotted, value in (overrides or {}).items():
         check_path(dotted, "--set")
         set_path(data, dotted, value)
+        origins[dotted.replace("__", ".")] = "--set"
     try:
         return validate_data(data, label)
     except UserError as exc:
-        raise _blame_overrides(exc, overrides) from None
+        raise _blame(exc, origins) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:
