@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sim.cli import main
-from sim.errors import UserError
+from sim.errors import InvariantError, UserError
 from sim.model import CommunityModel
 from sim.scenario import INIT_ONLY_SECTIONS, load_scenario
 from sim.schema import Scenario
@@ -267,3 +267,30 @@ def test_strategies_cover_every_section():
                 if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)}
     assert {p.split(".")[0] for p in PARAMS} == sections
     assert all(typing.get_origin(PARAMS[p].annotation) is None for p in PARAMS)
+
+
+VANISHING = {
+    "wage": {"workforce.salary_ratio": 0.05, "workforce.local_average_wage_yuan_year": 5e-324,
+             "funding.overhead_per_post_yuan_year": 0.0},
+    "contracted_hours": {"workforce.posts_per_1000_residents": 11.0, "workforce.hours_per_week": 2.2e-309},
+    "activity_hours": {"workforce.posts_per_1000_residents": 11.0, "services.hours_per_activity": 1e-300},
+}
+"""Positive values the schema accepts that overflow a division: the cost of a post
+rounds to 0 yuan (ZeroDivisionError in funding.affordable_posts), overload becomes
+inf - inf = NaN burnout (workforce.update), activities become uncountably many
+(negative array size in social.add_ties)."""
+
+
+@pytest.mark.xfail(strict=True, raises=(ZeroDivisionError, InvariantError, ValueError),
+                   reason="the schema's exclusive lower bounds (gt=0) admit values near the float "
+                   "minimum; a practical floor in sim/schema.py would refuse them")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", sorted(VANISHING))
+def test_vanishing_positive_values(name):
+    """Whatever the schema accepts either is refused as bad input or runs keeping the invariants."""
+    try:
+        scenario = load_scenario({"population": {"residents": 50}, "simulation": {
+            "horizon_weeks": 60, "warmup_weeks": 0, "check_invariants": True}}, VANISHING[name])
+    except UserError:
+        return
+    CommunityModel(scenario).run()
