@@ -7,6 +7,8 @@ week and accumulated for the summary.
 
 from __future__ import annotations
 
+import math
+
 from collections import defaultdict
 
 import numpy as np
@@ -44,7 +46,7 @@ class Accounts:
         self.week_out = dict.fromkeys(USES, 0.0)
 
     def expected_held(self) -> float:
-        return self.initial_held + sum(self.total_in.values()) - sum(self.total_out.values())
+        return self.initial_held + math.fsum(self.total_in.values()) - math.fsum(self.total_out.values())
 
 
 class CommunityFund:

@@ -6,6 +6,8 @@ DataCollector reads that row. The summary covers the weeks after warm-up.
 
 from __future__ import annotations
 
+import math
+
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -72,10 +74,10 @@ class Recorder:
         row["sw_vacancies"] = max(posts - len(workers), 0)
         row["sw_first_year"] = sum(w.in_first_year for w in workers)
         n_w = max(len(workers), 1)
-        row["sw_burnout_mean"] = sum(w.burnout for w in workers) / n_w
-        row["sw_satisfaction_mean"] = sum(w.satisfaction for w in workers) / n_w
+        row["sw_burnout_mean"] = math.fsum(w.burnout for w in workers) / n_w
+        row["sw_satisfaction_mean"] = math.fsum(w.satisfaction for w in workers) / n_w
         row["sw_caseload_mean"] = sum(w.caseload for w in workers) / n_w
-        row["sw_pay_ratio_mean"] = sum(w.salary for w in workers) / n_w / model.local_wage
+        row["sw_pay_ratio_mean"] = math.fsum(w.salary for w in workers) / n_w / model.local_wage
         row["local_wage"] = model.local_wage
         row["open_needs"] = float(np.count_nonzero(needs.open))
         listed = ledger.listed(model)
@@ -91,7 +93,7 @@ class Recorder:
         row["enterprises_engaged"] = float(len(model.enterprises))
         row["disputes_open"] = float(model.disputes_open.sum())
         row["ngos"] = float(len(model.ngos))
-        row["ngo_cash"] = float(sum(n.cash for n in model.ngos))
+        row["ngo_cash"] = math.fsum(n.cash for n in model.ngos)
         row["community_fund"] = float(model.fund.balance.sum())
         since = model.week - COVERAGE_WEEKS
         row["coverage_vulnerable"] = _share(r.last_contact[self.vulnerable] >= since)
@@ -145,7 +147,7 @@ def summary(model: CommunityModel) -> dict[str, float]:
     tenure = [w.tenure_weeks / 52.0 for w in model.workers]
     resolved = total("needs_resolved")
     arisen = total("needs_arisen")
-    spent = sum(total(f"money_out_{u}") for u in USES if u != "closed_agency_reserves")
+    spent = math.fsum(total(f"money_out_{u}") for u in USES if u != "closed_agency_reserves")
     out: dict[str, float] = {
         "weeks_measured": weeks,
         "sw_headcount_mean": head,

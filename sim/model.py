@@ -5,6 +5,8 @@ Reading :meth:`CommunityModel.step` gives the whole weekly schedule.
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import mesa
@@ -192,7 +194,7 @@ class CommunityModel(mesa.Model):
         return metrics.summary(self)
 
     def held_money(self) -> float:
-        return float(sum(n.cash for n in self.ngos) + self.fund.balance.sum())
+        return math.fsum(n.cash for n in self.ngos) + float(self.fund.balance.sum())
 
     def check_invariants(self) -> None:
         """Conservation of money, people and needs; no negative stocks; shares in [0, 1]."""

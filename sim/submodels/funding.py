@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def contract_posts(model: CommunityModel, ngo: NGO) -> int:
     size = model.residents.community_size
-    residents = sum(size[c] / model.ngos_per_community[c] for c in ngo.communities)
+    residents = math.fsum(size[c] / model.ngos_per_community[c] for c in ngo.communities)
     return int(round(model.s.workforce.posts_per_1000_residents * residents / 1000.0))
 
 
@@ -116,7 +116,7 @@ def pay_in(model: CommunityModel) -> None:
 def _payroll(model: CommunityModel, staff: list) -> float:
     p = model.s.workforce
     overhead = model.s.funding.overhead_per_post_yuan_year
-    return sum(w.salary * (1.0 + p.on_cost_share) + overhead for w in staff) / 52.0
+    return math.fsum(w.salary * (1.0 + p.on_cost_share) + overhead for w in staff) / 52.0
 
 
 def lay_off(model: CommunityModel, ngo: NGO, n: int) -> None:
@@ -140,7 +140,7 @@ def pay_out(model: CommunityModel) -> None:
         while staff and _payroll(model, staff) > ngo.cash + 1e-6:
             lay_off(model, ngo, 1)
             staff = ngo.workers
-        salaries = sum(w.salary * (1.0 + p.on_cost_share) for w in staff) / 52.0
+        salaries = math.fsum(w.salary * (1.0 + p.on_cost_share) for w in staff) / 52.0
         overhead = len(staff) * model.s.funding.overhead_per_post_yuan_year / 52.0
         ngo.cash -= salaries + overhead
         model.accounts.spend("salaries", salaries)
