@@ -19,7 +19,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.experiments import differences, load_experiment, load_results, run_experiment, summarize  # noqa: E402
+from sim.experiments import (  # noqa: E402
+    differences,
+    load_experiment,
+    load_results,
+    run_experiment,
+    summarize,
+)
 
 PARAM = "workforce.posts_per_1000_residents"
 OUTCOME = "needs_resolved_per_year"
@@ -55,9 +61,8 @@ def main() -> None:
     a.set(xlabel="funded posts per 1,000 residents", ylabel="needs resolved per year",
           title="Service output")
     d = [s["difference"] for s in steps]
-    b.bar([s["x"] for s in steps], d, width=0.3,
-          yerr=[[s["difference"] - s["ci_low"] for s in steps], [s["ci_high"] - s["difference"] for s in steps]],
-          capsize=3)
+    err = [[s["difference"] - s["ci_low"] for s in steps], [s["ci_high"] - s["difference"] for s in steps]]
+    b.bar([s["x"] for s in steps], d, width=0.3, yerr=err, capsize=3)
     b.axhline(0, color="grey", lw=0.8)
     b.set(xlabel="funded posts per 1,000 residents", ylabel="extra needs resolved per year",
           title="Gain from the last step up (paired 95% CI)")

@@ -163,9 +163,10 @@ def _scenarios_section(store, runs, summary, labels, outcomes, shown, tables, fi
         diffs = stats.differences(runs, outcomes, reference=points[0])
         diffs.insert(1, "label", diffs["point_id"].map(labels))
         diffs.to_csv(tables / "differences.csv", index=False)
-        methods = set(diffs["method"])
+        how = ("paired by seed (common random numbers)" if set(diffs["method"]) == {"paired"}
+               else "Welch intervals where seeds differ")
         md += [f"## Difference to {labels[points[0]]}", "",
-               f"Mean difference [95% CI], {'paired by seed (common random numbers)' if methods == {'paired'} else 'Welch intervals where seeds differ'}.",
+               f"Mean difference [95% CI], {how}; * marks intervals that exclude zero.",
                "", md_table(["KPI", *[labels[p] for p in points[1:]]],
                             [[o, *[_diff_cell(diffs, p, o) for p in points[1:]]] for o in outcomes]), ""]
     if len(runs):
