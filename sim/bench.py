@@ -8,8 +8,9 @@ Three measurements (see docs/performance.md for the targets):
    with ``shuffle_do("step")``, each reading its 8 neighbours' trust;
 3. sweep throughput: runs of the 10,000-resident baseline on 1 and 2 workers.
 
-Timings are wall clock (what a user waits for), with CPU time alongside, since
-a shared machine can slow the wall clock without the code getting slower.
+Timings are wall clock (what a user waits for), with CPU time and the load
+average alongside, since a shared machine can slow the wall clock without the
+code getting slower.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def measure_size(residents: int, weeks: int, resident_agents: bool,
 
     data = scaled_scenario(residents, weeks, resident_agents)
     gc.collect()
+    load_before = os.getloadavg()[0]
     base_rss = _current_rss_bytes()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     model = CommunityModel(data)
@@ -145,6 +147,7 @@ def measure_size(residents: int, weeks: int, resident_agents: bool,
         "bytes_per_resident": (peak - base_rss) / residents,
         "mesa": mesa.__version__,
         "python": platform.python_version(),
+        "load_average": [load_before, os.getloadavg()[0]],
     }
     del model
     gc.collect()
@@ -191,6 +194,7 @@ def sweep(runs: int, residents: int, weeks: int, workers: int, method: str) -> d
         wall = time.perf_counter() - start
     compute = sum(r["seconds"] for r in results)
     return {"workers": workers, "runs": runs, "residents": residents, "weeks": weeks,
+            "load_average_end": os.getloadavg()[0],
             "wall_s": wall, "runs_per_minute": runs / wall * 60.0,
             "mean_run_s": compute / runs,
             "overhead_per_run_s": (wall * workers - compute) / runs}
@@ -282,22 +286,27 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with what was measured (None when this run did not measure it)."""
     sizes = result["sizes"]
     r10k, r1m = _row(sizes, 10_000), _row(sizes, 1_000_000)
-    lin = [g["time_ratio"] / g["size_ratio"] * 10 for g in result["growth"]
-           if g["resident_agents"] and g["from"] >= 10_000 and g["size_ratio"] == 10]
+    tenfold = [g for g in result["growth"]
+               if g["resident_agents"] and g["from"] >= 10_000 and g["size_ratio"] == 10]
+    lin = [g["time_ratio"] for g in tenfold]
+    lin_cpu = [g["cpu_ratio"] for g in tenfold]
     sw = result.get("sweep")
 
-    def t(name: str, limit: float, measured: float | None, above: bool = False) -> dict[str, Any]:
+    def t(name: str, limit: float, measured: float | None, above: bool = False,
+          cpu: float | None = None) -> dict[str, Any]:
         met = None if measured is None else (measured >= limit if above else measured <= limit)
-        return {"target": name, "limit": limit, "measured": measured, "met": met}
+        return {"target": name, "limit": limit, "measured": measured, "met": met, "cpu": cpu}
 
     return [
-        t("10,000 x 260 weeks, seconds", TARGETS["seconds_10k"], r10k and r10k["wall_s"]),
+        t("10,000 x 260 weeks, seconds", TARGETS["seconds_10k"], r10k and r10k["wall_s"],
+          cpu=r10k and r10k["cpu_s"]),
         t("10,000: plain-Mesa cost / our cost per resident-week", TARGETS["anchor_ratio_10k"],
-          r10k and r10k.get("anchor_ratio"), above=True),
-        t("1,000,000 x 260 weeks, seconds", TARGETS["seconds_1m"], r1m and r1m["wall_s"]),
+          r10k and r10k.get("anchor_ratio"), above=True, cpu=r10k and r10k.get("anchor_ratio_cpu")),
+        t("1,000,000 x 260 weeks, seconds", TARGETS["seconds_1m"], r1m and r1m["wall_s"],
+          cpu=r1m and r1m["cpu_s"]),
         t("1,000,000: peak memory, GB", TARGETS["peak_gb_1m"], r1m and r1m["peak_rss_mb"] / 1024),
         t("time for 10x residents (from 10,000), worst", TARGETS["growth_per_10x"],
-          max(lin) if lin else None),
+          max(lin) if lin else None, cpu=max(lin_cpu) if lin_cpu else None),
         t("sweep parallel efficiency, 2 workers", TARGETS["parallel_efficiency"],
           sw and sw["parallel_efficiency"], above=True),
         t("per-run overhead / 10,000-resident run", TARGETS["overhead_share"],
@@ -315,7 +324,8 @@ def _size_line(r: dict[str, Any]) -> str:
     return (f"{r['residents']:>10,} {'agents' if r['resident_agents'] else 'arrays':>6} "
             f"{r['weeks']:>4} wk  build {r['build_s']:7.2f} s  total {r['wall_s']:8.2f} s "
             f"(cpu {r['cpu_s']:8.2f})  {r['ns_per_resident_week']:6.0f} ns/resident-week  "
-            f"peak {r['peak_rss_mb']:7.0f} MB  {r['bytes_per_resident']:6.0f} B/resident{anchor}")
+            f"peak {r['peak_rss_mb']:7.0f} MB  {r['bytes_per_resident']:6.0f} B/resident{anchor}  "
+            f"load {r['load_average'][1]:.1f}")
 
 
 def _sweep_line(s: dict[str, Any]) -> str:
@@ -325,11 +335,12 @@ def _sweep_line(s: dict[str, Any]) -> str:
 
 
 def format_targets(result: dict[str, Any]) -> str:
-    lines = [f"{'target':<55} {'limit':>8} {'measured':>10}  met"]
+    lines = [f"{'target':<55} {'limit':>8} {'measured':>10}  met  {'(cpu)':>8}"]
     for t in result["targets"]:
         m = "-" if t["measured"] is None else f"{t['measured']:.3g}"
         met = {True: "yes", False: "NO", None: "-"}[t["met"]]
-        lines.append(f"{t['target']:<55} {t['limit']:>8g} {m:>10}  {met}")
+        cpu = "" if t["cpu"] is None else f"{t['cpu']:.3g}"
+        lines.append(f"{t['target']:<55} {t['limit']:>8g} {m:>10}  {met:<3}  {cpu:>8}")
     return "\n".join(lines)
 
 
