@@ -152,10 +152,12 @@ def open_executor(kind: str = "process", workers: int | None = None,
             cluster.close()
 
 
-def stop_now(executor: Executor) -> None:
+def stop_now(executor: Executor, pending) -> None:
     """Cancel queued runs and stop the runs in progress (they are not saved)."""
     processes = getattr(executor, "_processes", None) or {}
-    executor.shutdown(wait=False, cancel_futures=True)
+    for future in pending:
+        future.cancel()
+    executor.shutdown(wait=False)
     for proc in list(processes.values()):
         proc.terminate()
 
@@ -247,10 +249,10 @@ def execute(exp: ResolvedExperiment, store: Store, executor: Executor, slots: in
                         bar.update(1)
             except KeyboardInterrupt:
                 outcome.interrupted = True
-                stop_now(executor)
+                stop_now(executor, pending)
             except BrokenProcessPool as exc:
                 outcome.broken = f"a worker process died ({exc})"
-                stop_now(executor)
+                stop_now(executor, pending)
     finally:
         bar.close()
         outcome.seconds = time.perf_counter() - start
