@@ -17,7 +17,6 @@ import argparse
 import math
 import re
 import sys
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +123,8 @@ CASES: dict[str, tuple[str, list[Row]]] = {
         R("median tenure in post (years)", "US child welfare: 1.8", "baseline", "sw_median_tenure_years",
           "{:.1f}", "not comparable: initial staff tenure is an assumption (exponential, mean 200 weeks)"),
         R("mean caseload", "CWLA 12-17 active cases", "baseline", "sw_caseload_mean", "{:.1f}",
-          "target {s.workforce.target_caseload} (capped by planned case hours), up to {s.workforce.max_caseload} for urgent needs"),
+          "target {s.workforce.target_caseload} (capped by planned case hours), "
+          "up to {s.workforce.max_caseload} for urgent needs"),
         R("pay / local average wage", "~64%", "baseline", "sw_pay_ratio_mean", "{:.3f}",
           "set to {s.workforce.salary_ratio:g}; drifts below it between yearly reviews"),
         R("vacancy rate", "not reported", "baseline", "sw_vacancy_rate", "{:.1%}", ""),
@@ -144,8 +144,10 @@ CASES: dict[str, tuple[str, list[Row]]] = {
         R("enterprise partners still engaged (mean after warm-up)", "not reported", "aging_estate",
           "enterprises_engaged_mean", "{:.1f}", "model: engagement decays, recognition restores it"),
         R("social workers", "a community social-work room (社工室); count not reported", "aging_estate",
-          "sw_headcount_mean", "{:.2f}", "assumption: {s.workforce.posts_per_1000_residents:g} posts per 1,000 residents"),
-        R("active volunteers (incl. 低龄助高龄 visitors)", "an elder-help team (助老队); count not reported",
+          "sw_headcount_mean", "{:.2f}",
+          "assumption: {s.workforce.posts_per_1000_residents:g} posts per 1,000 residents"),
+        R("active volunteers (incl. 低龄助高龄 visitors)",
+          "an elder-help team (助老队); count not reported",
           "aging_estate", "volunteers_active_mean", "{:.1f}", "model output"),
         R(f"elderly living alone contacted {RECENT}", "not reported", "aging_estate",
           "coverage_elderly_alone", "{:.1%}", "model output"),
@@ -161,15 +163,19 @@ CASES: dict[str, tuple[str, list[Row]]] = {
     ]),
     "deliberation": ("Jinyuan estate deliberation (seed 001), scenario `deliberation`", [
         R("households", "3,926", "deliberation", "households", "{:,.0f}",
-          "input: {s.population.residents:,} residents at {s.population.household_size_mean:g} persons per household (census mean)"),
+          "input: {s.population.residents:,} residents at {s.population.household_size_mean:g} "
+          "persons per household (census mean)"),
         R("deliberation days per year", "'monthly' party-masses deliberation days", "deliberation",
-          "meetings_per_year", "{:.1f}", "input: every {s.deliberation.meeting_interval_weeks} weeks, held while a dispute is open"),
+          "meetings_per_year", "{:.1f}",
+          "input: every {s.deliberation.meeting_interval_weeks} weeks, held while a dispute is open"),
         R("participants per deliberation day", "20+ representatives", "deliberation",
-          "participants_per_meeting", "{:.1f}", "model output ({s.deliberation.representatives_needed} is the full-quorum input)"),
+          "participants_per_meeting", "{:.1f}",
+          "model output ({s.deliberation.representatives_needed} is the full-quorum input)"),
         R("public disputes arising per year", "square noise and street stalls, 'repeatedly'; no count",
           "deliberation", "disputes_arisen_per_year", "{:.1f}",
           "assumption: {s.deliberation.disputes_per_1000_households_year:g} per 1,000 households a year"),
-        R("share of disputes settled", "a supervision committee and the square convention (《锦苑广场公约》)",
+        R("share of disputes settled",
+          "a supervision committee and the square convention (《锦苑广场公约》)",
           "deliberation", "dispute_resolution_share", "{:.1%}", "not comparable: the article reports one "
           "settlement, the model a rate"),
         R("mean trust (0-1)", "'more smiles, more harmony'", "deliberation", "trust_mean", "{:.2f}",
@@ -199,7 +205,8 @@ CASES: dict[str, tuple[str, list[Row]]] = {
           "enterprise services and outreach visits"),
         R("charity resources pooled (yuan/year)", ">1,000,000 by 17 street centres (≈59,000 each)",
           "five_society_linkage", "charity_yuan_per_year", "{:,.0f}",
-          "input: {s.funding.foundation_grant_yuan_year:,.0f} foundation grant per community, plus enterprise donations and charity market"),
+          "input: {s.funding.foundation_grant_yuan_year:,.0f} foundation grant per community, "
+          "plus enterprise donations and charity market"),
         R("social-worker turnover per year", "wage adjustment 'to break the career ceiling'",
           "five_society_linkage", "sw_turnover_rate", "{:.1%}", "model output"),
         R("... baseline, same seeds", "", "baseline", "sw_turnover_rate", "{:.1%}", ""),

@@ -213,7 +213,8 @@ def morris_table(results: Path) -> str:
     score = t.groupby("parameter")["share"].mean().sort_values(ascending=False)
     defaults = {p.path: p.default for p in parameters()}
     ranks = {name: i + 1 for i, name in enumerate(score.index)}
-    head = "| rank | parameter | default | score | " + " | ".join(f"{o}: mu* (sigma)" for o in outcomes) + " |"
+    head = ("| rank | parameter | default | score | "
+            + " | ".join(f"{o}: mu* (sigma)" for o in outcomes) + " |")
     rows = [f"<!-- morris-ranks: {json.dumps(ranks)} -->", "", head,
             "|" + "---|" * (4 + len(outcomes))]
     cell = t.set_index(["parameter", "outcome"])
@@ -235,7 +236,8 @@ def write_morris(path: Path, results: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.docgen", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if a table is stale, change nothing")
-    ap.add_argument("files", nargs="*", type=Path, help="documents (default: docs/ODD.md, docs/calibration.md)")
+    ap.add_argument("files", nargs="*", type=Path,
+                    help="documents (default: docs/ODD.md, docs/calibration.md)")
     ap.add_argument("--morris", type=Path, metavar="RESULTS",
                     help="rewrite the Morris table of docs/calibration.md from a sensitivity results folder")
     args = ap.parse_args(argv)

@@ -79,7 +79,8 @@ def test_the_document_has_a_block_for_every_case():
     cases = load_cases()
     doc = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
     for case in cases.CASES:
-        assert re.search(rf"<!-- cases:{case} -->\n\d+ replications.*?<!-- /cases:{case} -->", doc, re.S), case
+        block = rf"<!-- cases:{case} -->\n\d+ replications.*?<!-- /cases:{case} -->"
+        assert re.search(block, doc, re.S), case
 
 
 def test_missing_block_fails(tmp_path):
