@@ -143,7 +143,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise UserError("file is empty; a scenario is a YAML mapping of sections", source=shown)
     if not isinstance(data, dict):
         raise UserError("top level must be a mapping of sections (name: ..., workforce: ...), "
-                        f"got a {_type_word(data)}", source=shown)
+                        f"got {_type_word(data)}", source=shown)
     return data
 
 
@@ -314,7 +314,9 @@ def _show(value: Any) -> str:
 
 
 def _type_word(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "text"}.get(type(value), type(value).__name__)
+    words = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number",
+             bool: "true/false"}
+    return words.get(type(value), f"a {type(value).__name__}")
 
 
 def _number(x: float) -> str:

@@ -24,7 +24,7 @@ FILES = {
     "empty file": (b"", ["file is empty"]),
     "only a comment": (b"# nothing here\n", ["file is empty"]),
     "top-level list": (b"- workforce\n- funding\n", ["top level must be a mapping", "got a list"]),
-    "top-level text": (b"just words\n", ["top level must be a mapping", "got a text"]),
+    "top-level text": (b"just words\n", ["top level must be a mapping", "got text"]),
     "misspelled key": (b"workforce:\n  salary_ratoi: 0.8\n",
                        ["workforce.salary_ratoi", "unknown field", "did you mean 'salary_ratio'?"]),
     "misspelled section": (b"popluation:\n  residents: 100\n", ["did you mean 'population'?"]),
