@@ -29,7 +29,7 @@ COUNTERS = (
     "resolved_assistance", "cases_opened", "cases_handed_back", "outreach_visits",
     "sw_hires", "sw_quits", "sw_layoffs", "volunteer_recruits", "volunteer_dropouts",
     "enterprise_joins", "enterprise_exits", "disputes_arisen", "disputes_resolved",
-    "deliberation_meetings", "deliberation_participants", "activities_held", "ties_formed",
+    "deliberation_meetings", "deliberation_participants", "disputes_at_meetings", "activities_held", "ties_formed",
     "contracts_ended", "contracts_renewed", "contracts_lost", "ngo_failures",
 )
 STATES = (
@@ -188,6 +188,10 @@ def summary(model: CommunityModel) -> dict[str, float]:
         "disputes_arisen_per_year": _ratio(total("disputes_arisen"), years),
         "disputes_resolved_per_year": _ratio(total("disputes_resolved"), years),
         "dispute_resolution_share": _ratio(total("disputes_resolved"), total("disputes_arisen")),
+        "dispute_settled_per_meeting": _ratio(total("disputes_resolved"), total("disputes_at_meetings")),
+        "disputes_open_mean": mean("disputes_open"),
+        "deliberation_participants_per_meeting": _ratio(total("deliberation_participants"),
+                                                        total("deliberation_meetings")),
         "ngo_failures": total("ngo_failures"),
         "contracts_lost": total("contracts_lost"),
         "cost_per_resolved_need": _ratio(spent, resolved),

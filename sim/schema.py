@@ -76,7 +76,8 @@ class Population(Section):
                                    "Mean household size.", ge=1.0, le=8.0)
     share_aged_60_plus: float = P(0.187, "share", "DOMAIN: 18.7% aged 60+ (2020 census)",
                                   "Share of residents aged 60 or over.", ge=0, le=1)
-    share_children: float = P(0.18, "share", "2020 census: 17.95% aged 0-14",
+    share_children: float = P(0.2, "share",
+                              "assumption informed by the 2020 census (17.95% aged 0-14; under-18 is higher)",
                               "Share of residents under 18.", ge=0, le=1)
     share_elderly_alone: float = P(0.15, "share of 60+", "assumption",
                                    "Share of residents aged 60+ who live alone.", ge=0, le=1)
@@ -175,7 +176,7 @@ class Discovery(Section):
 class Workforce(Section):
     posts_per_1000_residents: float = P(
         1.0, "posts/1,000 residents",
-        "DOMAIN: Tongxiang 253 social workers ~ one per community; Dongying ~100 per street",
+        "assumption informed by seed 004 (Chaoyang: 3,700 new posts for a district of ~3.5 million)",
         "Social-worker posts specified in purchase-of-service contracts.", ge=0, le=100)
     salary_ratio: float = P(0.64, "share of local average wage",
                             "DOMAIN: ~64% (Qingyi 2017 survey: 3,975 yuan/month vs 74,318 yuan/yr)",
@@ -191,7 +192,8 @@ class Workforce(Section):
                                  ge=0, le=2)
     on_cost_share: float = P(0.3, "share of salary", "assumption: social insurance and housing fund",
                              "Employer on-costs on top of salary.", ge=0, le=3)
-    certified_share: float = P(0.7, "share", "seed 001: all ~100 Shengli social workers certified",
+    certified_share: float = P(0.7, "share",
+                               "assumption; seed 001 reports all ~100 Shengli social workers certified",
                                "Share of new hires holding the social-work certificate.", ge=0, le=1)
     hours_per_week: float = P(40.0, "hours/week", "issue spec: 40-hour week", "Contracted hours.",
                               gt=0, le=80)
@@ -232,7 +234,9 @@ class Workforce(Section):
                                   "Weekly burnout from administrative load.", ge=0, le=1)
     burnout_recovery: float = P(0.008, "share/week", "assumption",
                                 "Weekly recovery of burnout without supervision.", ge=0, le=1)
-    supervision_coverage: float = P(0.5, "share of workers", "DOMAIN: CWLA one supervisor per 5 workers",
+    supervision_coverage: float = P(0.5, "share of workers",
+                                    "assumption: the CWLA standard (one supervisor per 5 workers, DOMAIN) "
+                                    "would cover everyone; half is assumed met",
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
@@ -270,6 +274,9 @@ class Workforce(Section):
     satisfaction_admin_weight: float = P(0.3, "satisfaction per unit admin share", "assumption",
                                          "Satisfaction lost per unit of admin share above 0.2.", ge=0,
                                          le=10)
+    initial_tenure_mean_weeks: float = P(
+        200.0, "weeks", "assumption: near the steady state of ~20%/yr turnover (mean ~5 years)",
+        "Mean tenure (exponential) of the staff in post at week 0.", ge=0, le=2000)
     hiring_lag_weeks: float = P(8.0, "weeks", "assumption", "Mean weeks to fill a vacancy at reference pay.",
                                 ge=0, le=520)
     hiring_lag_pay_exponent: float = P(2.0, "elasticity", "assumption",
@@ -354,7 +361,7 @@ class Services(Section):
                                   le=100)
     hours_per_activity: float = P(8.0, "hours", "assumption",
                                   "Worker hours to prepare and run a community activity.", gt=0, le=1000)
-    attendees_per_activity: float = P(30.0, "residents", "assumption: Chaoyang 1,024 activities, 150k person-times",
+    attendees_per_activity: float = P(30.0, "residents", "assumption",
                                       "Residents reached by one activity.", ge=0, le=100000)
     activity_belonging_gain: float = P(0.03, "belonging", "assumption",
                                        "Belonging gained by attending an activity.", ge=0, le=1)
@@ -451,7 +458,8 @@ class Deliberation(Section):
     representatives_needed: int = P(20, "residents", "seed 001: 20+ representatives",
                                     "Participants for a full meeting.", ge=1, le=100000)
     participation_trust_threshold: float = P(0.5, "trust (0-1)", "assumption",
-                                             "Trust above which residents take part.", ge=0, le=1)
+                                             "Trust at which residents take part at the full rate "
+                                             "(below it, in proportion to trust).", gt=0, le=1)
     invite_per_meeting: float = P(0.02, "probability", "assumption",
                                   "Chance an eligible resident attends, times willingness.", ge=0, le=1)
     base_resolution: float = P(-2.0, "log-odds", "assumption",
@@ -465,9 +473,9 @@ class Deliberation(Section):
                              "Effect of a full meeting.", ge=0, le=100)
     facilitation_hours: float = P(4.0, "hours", "assumption",
                                   "Social-worker hours to facilitate a meeting.", ge=0, le=100)
-    open_dispute_trust_loss: float = P(0.0005, "trust/week per dispute", "assumption",
-                                       "Weekly trust lost by every resident per open dispute.", ge=0,
-                                       le=1)
+    open_dispute_trust_loss: float = P(0.0005, "trust/week per open dispute per 1,000 households",
+                                       "assumption", "Weekly trust every resident loses per open "
+                                       "dispute per 1,000 households of their community.", ge=0, le=1)
     resolved_trust_gain: float = P(0.01, "trust", "seed 001: 'smiles, harmony'",
                                    "Trust and belonging gained by participants when a dispute is resolved.",
                                    ge=0, le=1)

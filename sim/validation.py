@@ -315,8 +315,8 @@ def check_aging(res: Results, rng: np.random.Generator) -> list[CheckResult]:
 def check_deliberation(res: Results, rng: np.random.Generator) -> list[CheckResult]:
     return [_diff_check("deliberation_trust", "Deliberation settles more disputes when trust and "
                         "belonging are higher", "seed 001: Jinyuan party-masses deliberation days", res,
-                        DELIB_HIGH, DELIB_LOW, "dispute_resolution_share", 1,
-                        "share of disputes settled, high - low trust")]
+                        DELIB_HIGH, DELIB_LOW, "dispute_settled_per_meeting", 1,
+                        "share of open disputes settled at a meeting, high - low trust")]
 
 
 CHECKS: dict[str, tuple[Callable[[Results, np.random.Generator], list[CheckResult]], tuple[Arm, ...]]] = {

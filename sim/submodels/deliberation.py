@@ -1,8 +1,10 @@
 """Public disputes and deliberation (协商议事).
 
 Disputes over noise, parking, pets or elevators arise per community and wear
-down everyone's trust while open. At each deliberation day (monthly by
-default, seed 001) residents who trust community institutions take part; a
+down everyone's trust while open (in proportion to disputes per 1,000
+households). At each deliberation day (monthly by default, seed 001) adults
+take part in proportion to their willingness and trust (fully at or above a
+trust threshold); a
 social worker facilitates. The chance a dispute is settled rises with
 participants' trust, the community's belonging and a full meeting.
 """
@@ -24,7 +26,8 @@ def arise(model: CommunityModel) -> None:
     new = model.rng.poisson(rate)
     model.disputes_open += new
     model.tally.add("disputes_arisen", int(new.sum()))
-    loss = p.open_dispute_trust_loss * model.disputes_open[r.community]
+    per_1000 = model.disputes_open / np.maximum(r.households_per_community / 1000.0, 1e-9)
+    loss = p.open_dispute_trust_loss * per_1000[r.community]
     r.trust -= loss.astype(np.float32)
     np.clip(r.trust, 0, 1, out=r.trust)
 
@@ -43,8 +46,9 @@ def meet(model: CommunityModel) -> None:
     if not hold.any():
         return
     model.hours.activities[hold] -= p.facilitation_hours
-    eligible = hold[r.community] & (r.trust >= p.participation_trust_threshold) & (r.age >= 18)
-    attend = eligible & (model.rng.random(r.n) < p.invite_per_meeting * r.willingness)
+    eligible = hold[r.community] & (r.age >= 18)
+    trusting = np.minimum(r.trust / max(p.participation_trust_threshold, 1e-9), 1.0)
+    attend = eligible & (model.rng.random(r.n) < p.invite_per_meeting * r.willingness * trusting)
     who = np.flatnonzero(attend)
     n_part = np.bincount(r.community[who], minlength=n_c)
     trust_sum = np.bincount(r.community[who], weights=r.trust[who], minlength=n_c)
@@ -55,6 +59,7 @@ def meet(model: CommunityModel) -> None:
     logit = (p.base_resolution + p.trust_effect * (mean_trust - 0.5)
              + p.belonging_effect * (belonging - 0.5) + p.quorum_effect * quorum)
     prob = np.where(hold & (n_part > 0), sigmoid(logit), 0.0)
+    model.tally.add("disputes_at_meetings", int(model.disputes_open[hold].sum()))
     settled = model.rng.binomial(model.disputes_open, prob)
     model.disputes_open -= settled
     model.tally.add("disputes_resolved", int(settled.sum()))

@@ -55,12 +55,15 @@ def sign(model: CommunityModel, ngo: NGO, start_week: int) -> Contract:
 
 
 def affordable_posts(model: CommunityModel, ngo: NGO) -> int:
-    """Posts the agency can keep: the contract's posts, as far as income pays for them."""
+    """Posts the agency can keep: the contract's posts plus posts foundation grants pay for,
+    as far as income covers them."""
     c = ngo.contract
     if c is None or model.week < c.start_week or ngo.failed:
         return 0
-    income = c.value_per_year + grants_per_year(model, ngo)
-    return max(0, min(c.posts, int(math.floor(income / cost_per_worker_year(model)))))
+    cost = cost_per_worker_year(model)
+    grants = grants_per_year(model, ngo)
+    income = c.value_per_year + grants
+    return max(0, min(c.posts + int(math.floor(grants / cost)), int(math.floor(income / cost))))
 
 
 def check_affordability(model: CommunityModel) -> None:
@@ -93,7 +96,7 @@ def setup(model: CommunityModel) -> None:
         ngo.cash = f.initial_cash_months / 12.0 * posts * cost_per_worker_year(model)
         model.accounts.initial_held += ngo.cash
         for _ in range(posts):
-            tenure = int(model.rng.exponential(200.0))
+            tenure = int(model.rng.exponential(model.s.workforce.initial_tenure_mean_weeks))
             workforce.new_worker(model, ngo, tenure_weeks=tenure)
     model.tally.reset()
 

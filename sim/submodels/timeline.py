@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..scenario import get_path
-from . import workforce
+from . import needs, workforce
 
 if TYPE_CHECKING:
     from ..model import CommunityModel
@@ -32,6 +32,8 @@ def apply_changes(model: CommunityModel, values: Mapping[str, Any], label: str =
         setattr(get_path(model.s, parent_path) if parent_path else model.s, name, updated)
     if "workforce.salary_ratio" in values:
         workforce.reset_pay(model)
+    if any(k.startswith("needs.hazard_per_year") or k.startswith("needs.risk_") for k in values):
+        model.needs.weekly_hazard = needs.weekly_hazard(model)
     model.events_applied.append((model.week, label or ", ".join(sorted(values))))
 
 
