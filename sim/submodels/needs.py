@@ -107,16 +107,17 @@ def resolve(model: CommunityModel, flat: np.ndarray, channel: str) -> None:
     needs.worker[flat] = -1
     needs.severity[flat] = 0.0
     needs.effort_left[flat] = 0.0
-    np.add.at(r.trust, resident, s.served_trust_gain)
-    np.add.at(r.wellbeing, resident, s.served_wellbeing_gain)
-    np.clip(r.trust, 0, 1, out=r.trust)
-    np.clip(r.wellbeing, 0, 1, out=r.wellbeing)
+    # Everyone else is already within [0, 1]: only the residents served need clipping.
+    for arr, gain in ((r.trust, s.served_trust_gain), (r.wellbeing, s.served_wellbeing_gain)):
+        np.add.at(arr, resident, gain)
+        arr[resident] = np.minimum(np.maximum(arr[resident], 0.0), 1.0)
     r.last_contact[resident] = model.week
     model.tally.add("needs_resolved", len(flat))
     model.tally.add(f"resolved_{channel}", len(flat))
     model.tally.add("wait_weeks_sum", float(waited.sum()))
     model.tally.add("weeks_to_resolution_sum", float(since_arisen.sum()))
-    np.add.at(model.tally.resolved_by_community, r.community[resident], 1)
+    model.tally.resolved_by_community += np.bincount(r.community[resident],
+                                                     minlength=r.n_communities)
 
 
 def progress(model: CommunityModel) -> None:
