@@ -49,7 +49,13 @@ class Task:
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Run one task in a worker; an exception in the model becomes a failure record."""
+    """Run one task in a worker; an exception in the model becomes a failure record.
+
+    Model warnings are kept with the run. Python's warning filters are
+    process-wide, so workers should run one thread each (as the local Dask
+    cluster and the documented SLURM set-up do) for every warning to land on
+    the right run.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
