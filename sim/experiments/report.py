@@ -122,7 +122,8 @@ def build_report(root: str | Path) -> Path:
            f"- Base: {', '.join(f'`{s}`' for s in sorted(set(design['scenario'])))}"
            f"{'; horizon ' + str(spec.weeks) + ' weeks' if spec.weeks else ''}"
            f"{'; set ' + ', '.join(f'{k}={v}' for k, v in spec.set.items()) if spec.set else ''}.",
-           "- Code: " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()) + ".",
+           "- Code: " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
+           + (f"; commit {manifest['git_commit']}" if manifest.get("git_commit") else "") + ".",
            "- Intervals are 95% Student-t confidence intervals over replications.", ""]
 
     if spec.design.kind == "scenarios":
@@ -214,7 +215,9 @@ def _param(summary: pd.DataFrame, point: int, name: str) -> str:
     if not len(r):
         return "–"
     v = r.iat[0]
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
 
 
 def _sensitivity_section(spec, design, runs, outcomes, tables, figures) -> list[str]:

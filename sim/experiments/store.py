@@ -67,6 +67,23 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def git_commit() -> str:
+    """The source commit, with "+changes" when the working tree differs ("" outside git)."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                              timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here.parent,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if head.returncode:
+        return ""
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
 class Store:
     """Reads and writes one results folder."""
 
@@ -139,7 +156,7 @@ class Store:
             "parameters": exp.parameters, "outcomes": exp.outcomes, "seed": exp.spec.seed,
             "common_random_numbers": exp.spec.common_random_numbers,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command,
-            "versions": versions(), "status": "started",
+            "versions": versions(), "git_commit": git_commit(), "status": "started",
         })
 
     def remove_partial(self) -> None:
