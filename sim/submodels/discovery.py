@@ -42,8 +42,8 @@ def with_unfound_needs(model: CommunityModel) -> np.ndarray:
 class VisitFrames:
     """Who can be visited, fixed at the start: vulnerability and living alone do not change."""
 
-    outreach_total: np.ndarray
-    """Sum of outreach weights per community."""
+    vulnerable: np.ndarray
+    """Vulnerable residents per community."""
     elder_alone: np.ndarray
     """Elderly residents living alone, by community."""
     elder_start: np.ndarray
@@ -54,11 +54,10 @@ def visit_frames(model: CommunityModel) -> VisitFrames:
     frames = getattr(model, "visit_frames", None)
     if frames is None:
         r = model.residents
-        weight = outreach_weight(model, np.arange(r.n))
+        vulnerable = np.bincount(r.community[r.vulnerable], minlength=r.n_communities)
         elder = np.flatnonzero((r.age >= 60) & r.lives_alone)
         bounds = np.searchsorted(r.community[elder], np.arange(r.n_communities + 1))
-        frames = VisitFrames(np.bincount(r.community, weights=weight, minlength=r.n_communities),
-                             elder, bounds[:-1], np.diff(bounds))
+        frames = VisitFrames(vulnerable, elder, bounds[:-1], np.diff(bounds))
         model.visit_frames = frames
     return frames
 
@@ -76,9 +75,10 @@ def draw_outreach(model: CommunityModel, visits: np.ndarray) -> np.ndarray:
     community's highest weight, then kept in proportion to their own (thinning).
     """
     r = model.residents
-    total = visit_frames(model).outreach_total
-    rate = np.divide(visits, total, out=np.zeros_like(total), where=total > 0)
-    top = 1.0 + max(model.s.discovery.vulnerability_targeting, 0.0)
+    targeting = model.s.discovery.vulnerability_targeting
+    total = r.community_size + targeting * visit_frames(model).vulnerable
+    rate = np.divide(visits, total, out=np.zeros(len(total)), where=total > 0)
+    top = 1.0 + max(targeting, 0.0)
     ceiling = np.minimum(rate * top, 1.0)
     pos, c = sample_blocks(model.rng, r.community_start, r.community_size, ceiling)
     p = np.minimum(rate[c] * outreach_weight(model, pos), 1.0)
