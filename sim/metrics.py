@@ -31,6 +31,7 @@ COUNTERS = (
     "enterprise_joins", "enterprise_exits", "disputes_arisen", "disputes_resolved",
     "deliberation_meetings", "deliberation_participants", "disputes_at_meetings", "activities_held", "ties_formed",
     "contracts_ended", "contracts_renewed", "contracts_lost", "ngo_failures",
+    "quit_hazard_sum", "quit_hazard_n",
 )
 STATES = (
     "sw_headcount", "sw_posts_funded", "sw_vacancies", "sw_first_year", "sw_burnout_mean",
@@ -154,6 +155,7 @@ def summary(model: CommunityModel) -> dict[str, float]:
         "sw_posts_funded_mean": mean("sw_posts_funded"),
         "sw_turnover_rate": _ratio(quits + layoffs, head * years),
         "sw_quit_rate": _ratio(quits, head * years),
+        "sw_expected_quit_rate": _ratio(total("quit_hazard_sum"), total("quit_hazard_n")),
         "sw_layoff_rate": _ratio(layoffs, head * years),
         "sw_first_year_quit_rate": _ratio(first_year_quits, first_exposure),
         "sw_later_quit_rate": _ratio(later_quits, later_exposure),

@@ -266,7 +266,7 @@ class Workforce(Section):
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
                                          "Months left on the contract below which insecurity rises.",
                                          gt=0, le=120)
-    satisfaction_pay_weight: float = P(0.5, "satisfaction per unit pay ratio", "assumption",
+    satisfaction_pay_weight: float = P(0.2, "satisfaction per unit pay ratio", "assumption",
                                        "Satisfaction gained per unit of pay relative to reference.",
                                        ge=0, le=10)
     satisfaction_burnout_weight: float = P(0.4, "satisfaction per unit burnout", "assumption",

@@ -191,21 +191,31 @@ def check_turnover(res: Results, rng: np.random.Generator) -> list[CheckResult]:
 
 
 def check_pay_and_funding(res: Results, rng: np.random.Generator) -> list[CheckResult]:
-    out = [_diff_check("pay_raise_lowers_quits", "Raising pay toward the local average wage lowers quits",
-                       "DOMAIN: quit elasticity to wages ~0.1; Chaoyang wage adjustment (seed 004)", res,
-                       PAY_RAISE, PAY_BASE, "sw_quit_rate", -1, "quit rate, pay_raise - baseline (street)")]
-    q0, q1 = res.kpi(PAY_BASE, "sw_quit_rate"), res.kpi(PAY_RAISE, "sw_quit_rate")
+    # The expected quit rate (each worker-week's hazard, averaged) estimates the same quantity
+    # as realised quits with far less noise; realised quits are reported alongside.
+    check = _diff_check("pay_raise_lowers_quits", "Raising pay toward the local average wage lowers quits",
+                        "DOMAIN: quit elasticity to wages ~0.1; Chaoyang wage adjustment (seed 004)", res,
+                        PAY_RAISE, PAY_BASE, "sw_expected_quit_rate", -1,
+                        "expected quit rate, pay_raise - baseline (street)")
+    realised = t_interval(res.kpi(PAY_RAISE, "sw_quit_rate") - res.kpi(PAY_BASE, "sw_quit_rate"))
+    check.details["realised_quit_rate_difference"] = list(realised)
+    out = [check]
+    q0, q1 = res.kpi(PAY_BASE, "sw_expected_quit_rate"), res.kpi(PAY_RAISE, "sw_expected_quit_rate")
     p0 = res.kpi(PAY_BASE, "sw_pay_ratio_mean").mean()
     p1 = res.kpi(PAY_RAISE, "sw_pay_ratio_mean").mean()
     idx = rng.integers(0, len(q0), size=(2000, len(q0)))
     el = np.log(q1[idx].mean(axis=1) / q0[idx].mean(axis=1)) / math.log(p1 / p0)
     est = math.log(q1.mean() / q0.mean()) / math.log(p1 / p0)
     lo, hi = np.percentile(el, [2.5, 97.5])
+    # The direct elasticity is the DOMAIN figure (workforce.quit_pay_elasticity); the total adds
+    # the satisfaction channel and shorter hiring lags (fewer vacancies, less overload).
     out.append(CheckResult("pay_effect_modest", "The pay effect is modest: quits fall less than "
                            "proportionally with pay", "DOMAIN: quit elasticity to wages ~0.1 "
                            "(Naidu & Carr); burnout and dissatisfaction the strongest predictors",
-                           "arc elasticity of the quit rate to pay", float(est), float(lo), float(hi),
-                           "estimate in (-1, 0)", bool(-1.0 < est < 0.0), {"pay_ratio": [p0, p1]}))
+                           "arc elasticity of the expected quit rate to pay", float(est), float(lo),
+                           float(hi),
+                           "estimate in (-1, 0)", bool(-1.0 < est < 0.0),
+                           {"pay_ratio": [p0, p1], "direct_elasticity": -0.1}))
     out.append(_diff_check("cut_raises_turnover", "Cutting contract funding raises turnover",
                            "DOMAIN stylized facts; seed 000: no projects, no funding", res, CUT, CUT_BASE,
                            "sw_turnover_rate", 1, "turnover, funding_cut - baseline (street)"))

@@ -132,7 +132,10 @@ def update(model: CommunityModel) -> None:
             - p.satisfaction_admin_weight * admin_excess, 0.0), 1.0)
         w.tenure_weeks += 1
         w.experience_weeks += 1
-        weekly = 1.0 - math.exp(-annual_quit_rate(model, w) / 52.0)
+        annual = annual_quit_rate(model, w)
+        model.tally.add("quit_hazard_sum", annual)
+        model.tally.add("quit_hazard_n", 1)
+        weekly = 1.0 - math.exp(-annual / 52.0)
         if model.rng.random() < weekly:
             leavers.append(w)
     for w in leavers:
