@@ -131,7 +131,7 @@ class Needs(Section):
                                 "Eldercare rate multiplier for residents aged 80+.", ge=0, le=100)
     initial_severity_mean: float = P(0.35, "severity (0-1)", "assumption",
                                      "Mean severity of a need when it arises (Beta distributed).",
-                                     gt=0, lt=1)
+                                     ge=0.01, le=0.99)
     escalation_per_week: float = P(0.01, "severity/week", "assumption",
                                    "Severity added each week a need waits unserved.", ge=0, le=1)
     urgent_threshold: float = P(0.7, "severity (0-1)", "seed 001: urgent issues handled at once",
@@ -183,7 +183,7 @@ class Workforce(Section):
                             "Social-worker pay relative to the local average wage.", ge=0.05, le=5)
     local_average_wage_yuan_year: float = P(74318.0, "yuan/year",
                                             "DOMAIN: urban non-private average wage 2017",
-                                            "Local average wage at week 0.", gt=0, le=1e7)
+                                            "Local average wage at week 0.", ge=1000, le=1e7)
     wage_growth_per_year: float = P(0.07, "share/year",
                                     "assumption: urban wages grew ~7-9%/yr in the 2010s",
                                     "Yearly growth of the local average wage.", ge=-0.5, le=1)
@@ -196,7 +196,7 @@ class Workforce(Section):
                                "assumption; seed 001 reports all ~100 Shengli social workers certified",
                                "Share of new hires holding the social-work certificate.", ge=0, le=1)
     hours_per_week: float = P(40.0, "hours/week", "issue spec: 40-hour week", "Contracted hours.",
-                              gt=0, le=80)
+                              ge=1, le=80)
     admin_share: float = P(0.35, "share of hours", "assumption: 行政化, a third of time on admin tasks",
                            "Share of hours taken by administrative tasks set by the residents' committee.",
                            ge=0, le=1)
@@ -211,10 +211,10 @@ class Workforce(Section):
     share_coordination: float = P(0.1, "share of non-admin hours", "seeds 003/004: 两工联动",
                                   "Coordinating volunteers and partners.", ge=0, le=1)
     hours_per_case_week: float = P(1.0, "hours/case/week", "assumption",
-                                   "Case-work hours one open case asks each week.", gt=0, le=40)
+                                   "Case-work hours one open case asks each week.", ge=0.05, le=40)
     max_hours_per_case_week: float = P(3.0, "hours/case/week", "assumption",
                                        "Most case-work hours a case can use in a week when caseloads are light.",
-                                       gt=0, le=40)
+                                       ge=0.05, le=40)
     target_caseload: int = P(15, "cases", "DOMAIN: CWLA 12-17 active cases per worker",
                              "Cases a worker takes on in normal times.", ge=0, le=500)
     max_caseload: int = P(22, "cases", "assumption", "Cases a worker takes on when urgent needs wait.",
@@ -223,7 +223,7 @@ class Workforce(Section):
                                      "Productivity of a worker with no experience.", ge=0, le=1)
     experience_halflife_weeks: float = P(26.0, "weeks", "assumption",
                                          "Experience at which half the productivity gap is closed.",
-                                         gt=0, le=1000)
+                                         ge=1, le=1000)
     max_overtime_share: float = P(0.25, "share of hours", "assumption",
                                   "Overtime a worker puts in before cases go short.", ge=0, le=2)
     burnout_gain: float = P(0.04, "burnout/week per unit overload", "DOMAIN: workload-exhaustion r~0.66",
@@ -250,7 +250,7 @@ class Workforce(Section):
                                           le=20)
     reference_salary_ratio: float = P(0.64, "share of local average wage", "DOMAIN: ~64%",
                                       "Pay at which the pay terms of the quit rate are neutral.",
-                                      gt=0, le=5)
+                                      ge=0.05, le=5)
     quit_pay_elasticity: float = P(0.1, "elasticity", "DOMAIN: quit elasticity to wages ~0.1",
                                    "Direct elasticity of the quit rate to relative pay.", ge=0, le=10)
     quit_satisfaction_effect: float = P(1.5, "log rate per unit satisfaction",
@@ -265,7 +265,7 @@ class Workforce(Section):
                                       "the employer's contract ends within a month.", ge=0, le=20)
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
                                          "Months left on the contract below which insecurity rises.",
-                                         gt=0, le=120)
+                                         ge=0.1, le=120)
     satisfaction_pay_weight: float = P(0.2, "satisfaction per unit pay ratio", "assumption",
                                        "Satisfaction gained per unit of pay relative to reference.",
                                        ge=0, le=10)
@@ -320,7 +320,7 @@ class Funding(Section):
                                "Renewal chance at the best evaluation.", ge=0, le=1)
     deliverable_resolved_per_post_year: float = P(
         120.0, "resolved needs/post/year", "assumption", "Deliverable used to evaluate the contract.",
-        gt=0, le=10000)
+        ge=1, le=10000)
     incumbent_win_probability: float = P(0.7, "probability", "assumption",
                                          "Chance the incumbent wins the re-tender after non-renewal.",
                                          ge=0, le=1)
@@ -355,12 +355,12 @@ class Services(Section):
     group_size: int = P(8, "residents/group session", "assumption", "Residents in one group session.",
                         ge=1, le=1000)
     hours_per_group_session: float = P(3.0, "hours", "assumption",
-                                       "Worker hours to prepare and run a group session.", gt=0, le=100)
+                                       "Worker hours to prepare and run a group session.", ge=0.5, le=100)
     group_effort_hours: float = P(2.0, "case-work hours equivalent", "assumption",
                                   "Progress on a participant's need from one group session.", ge=0,
                                   le=100)
     hours_per_activity: float = P(8.0, "hours", "assumption",
-                                  "Worker hours to prepare and run a community activity.", gt=0, le=1000)
+                                  "Worker hours to prepare and run a community activity.", ge=0.5, le=1000)
     attendees_per_activity: float = P(30.0, "residents", "assumption",
                                       "Residents reached by one activity.", ge=0, le=100000)
     activity_belonging_gain: float = P(0.03, "belonging", "assumption",
@@ -459,7 +459,7 @@ class Deliberation(Section):
                                     "Participants for a full meeting.", ge=1, le=100000)
     participation_trust_threshold: float = P(0.5, "trust (0-1)", "assumption",
                                              "Trust at which residents take part at the full rate "
-                                             "(below it, in proportion to trust).", gt=0, le=1)
+                                             "(below it, in proportion to trust).", ge=0.01, le=1)
     invite_per_meeting: float = P(0.02, "probability", "assumption",
                                   "Chance an eligible resident attends, times willingness.", ge=0, le=1)
     base_resolution: float = P(-2.0, "log-odds", "assumption",

@@ -41,9 +41,8 @@ CAPS = {
 OPEN_FLOOR = 1e-3
 """Smallest value drawn above an exclusive lower bound (hours, wages, ratios that must be > 0).
 
-The schema accepts any positive float there, and values near the float minimum
-(1e-300 hours per activity, 5e-324 yuan of wage) overflow the model's
-divisions; see ``test_vanishing_positive_values``.
+The schema sets practical floors on hours and wages; values near the float minimum
+are refused as bad input (``test_vanishing_positive_values``).
 """
 
 DERIVED = {
@@ -281,9 +280,6 @@ inf - inf = NaN burnout (workforce.update), activities become uncountably many
 (negative array size in social.add_ties)."""
 
 
-@pytest.mark.xfail(strict=True, raises=(ZeroDivisionError, InvariantError, ValueError),
-                   reason="the schema's exclusive lower bounds (gt=0) admit values near the float "
-                   "minimum; a practical floor in sim/schema.py would refuse them")
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("name", sorted(VANISHING))
 def test_vanishing_positive_values(name):
