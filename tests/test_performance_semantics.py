@@ -71,3 +71,11 @@ def test_same_seed_same_output_and_invariants_hold():
     a, b = _model(seed=11, weeks=60), _model(seed=11, weeks=60)
     assert a.summary() == b.summary()
     assert _model(seed=12, weeks=60).summary() != a.summary()
+
+
+def test_sample_blocks_nearly_full_block_is_exact():
+    rng = np.random.default_rng(5)
+    pos, block = sample_blocks(rng, np.array([0, 50_000]), np.array([50_000, 10]), np.array([0.999, 0.6]))
+    assert len(np.unique(pos)) == len(pos)
+    assert 49_800 < np.count_nonzero(block == 0) <= 50_000
+    assert np.all(pos[block == 1] >= 50_000)
