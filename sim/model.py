@@ -81,6 +81,7 @@ class CommunityModel(mesa.Model):
         self.accounts.initial_held += float(self.fund.balance.sum())
         self.funding = funding
         self._rosters: dict = {}
+        self._new_staff: list[SocialWorker] = []
 
         if s.simulation.resident_agents:
             self.resident_views = resident_agents(self)
@@ -149,13 +150,19 @@ class CommunityModel(mesa.Model):
     # in creation order, are kept until an actor of that kind comes or goes.
     def register_agent(self, agent: mesa.Agent) -> None:
         super().register_agent(agent)
-        if type(agent) in ROSTER_KINDS:
-            self._rosters.clear()
+        kind = type(agent)
+        if kind in ROSTER_KINDS:
+            roster = self._rosters.get(kind)
+            if roster is not None:
+                self._rosters[kind] = [*roster, agent]  # the newest comes last in creation order
+            if kind is SocialWorker:
+                self._new_staff.append(agent)
 
     def deregister_agent(self, agent: mesa.Agent) -> None:
         super().deregister_agent(agent)
         if type(agent) in ROSTER_KINDS:
             self._rosters.clear()
+            self._new_staff.clear()
 
     def _roster(self, kind: type) -> list:
         roster = self._rosters.get(kind)
@@ -184,6 +191,11 @@ class CommunityModel(mesa.Model):
             for w in self.workers:
                 by_employer.setdefault(w.employer, []).append(w)
             self._rosters["staff"] = by_employer
+        elif self._new_staff:
+            # Hired since the grouping was built (their employer is set by now).
+            for w in self._new_staff:
+                by_employer[w.employer] = [*by_employer.get(w.employer, []), w]
+        self._new_staff.clear()
         return by_employer.get(ngo, [])
 
     def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
