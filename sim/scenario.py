@@ -34,7 +34,7 @@ INIT_ONLY_SECTIONS = ("simulation", "population", "network")
 
 BYTES_PER_RESIDENT = 900
 """Measured peak memory per resident with Resident agents (bytes); see benchmarks/."""
-BYTES_PER_RESIDENT_NO_AGENTS = 300
+BYTES_PER_RESIDENT_NO_AGENTS = 480
 MEMORY_LIMIT_BYTES = 16 * 2**30
 """Largest run allowed even on a machine with more memory than this."""
 

@@ -355,7 +355,10 @@ def run_validation(reps: int = 20, scale: float = 1.0, weeks: int | None = None,
     tasks = [(arm, seed + i) for arm in arms for i in range(reps)]
     runs: dict[str, list[dict[str, Any]]] = {arm.key(): [None] * reps for arm in arms}  # type: ignore
     own = executor is None
-    ex = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    from .experiments.runner import worker_context
+
+    ex = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                                         mp_context=worker_context())
     try:
         futures = {ex.submit(_run_arm, arm, s, weeks, scale): (arm, s - seed) for arm, s in tasks}
         for done, fut in enumerate(_as_completed(futures), 1):
