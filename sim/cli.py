@@ -41,7 +41,7 @@ HEADLINE = (
     ("mean_wait_weeks", "Mean weeks waited in the ledger", "{:.1f}"),
     ("mean_weeks_to_resolution", "Mean weeks from need arising to resolution", "{:.1f}"),
     ("backlog_end", "Ledger backlog at end", "{:,.0f}"),
-    ("coverage_vulnerable", "Vulnerable residents reached in a year", "{:.1%}"),
+    ("coverage_vulnerable", "Vulnerable residents reached in the last quarter", "{:.1%}"),
     ("trust_mean", "Mean trust (0-1)", "{:.2f}"),
     ("belonging_mean", "Mean belonging (0-1)", "{:.2f}"),
     ("wellbeing_mean", "Mean wellbeing (0-1)", "{:.2f}"),
@@ -105,12 +105,20 @@ def check_out_folder(out: Path) -> None:
         raise UserError(f"cannot write in '{probe}' ({exc.strerror})", source=where) from None
 
 
+EXPOSURE = {"sw_first_year_quit_rate": "sw_first_year_worker_years",
+            "sw_later_quit_rate": "sw_later_worker_years"}
+"""Rates shown with the worker-years they rest on (a handful in one small community)."""
+
+
 def format_summary(summary: dict[str, float], title: str = "") -> str:
     width = max(len(label) for _, label, _ in HEADLINE)
     lines = [title] if title else []
     for key, label, fmt in HEADLINE:
         if key in summary:
-            lines.append(f"  {label:<{width}}  {fmt.format(summary[key])}")
+            value = fmt.format(summary[key])
+            if EXPOSURE.get(key) in summary:
+                value += f"  ({summary[EXPOSURE[key]]:.1f} worker-years)"
+            lines.append(f"  {label:<{width}}  {value}")
     return "\n".join(lines)
 
 

@@ -159,6 +159,8 @@ def summary(model: CommunityModel) -> dict[str, float]:
         "sw_layoff_rate": _ratio(layoffs, head * years),
         "sw_first_year_quit_rate": _ratio(first_year_quits, first_exposure),
         "sw_later_quit_rate": _ratio(later_quits, later_exposure),
+        "sw_first_year_worker_years": first_exposure,
+        "sw_later_worker_years": later_exposure,
         "sw_vacancy_rate": _ratio(total("sw_vacancies"), total("sw_posts_funded")),
         "sw_median_tenure_years": float(np.median(tenure)) if tenure else 0.0,
         "sw_burnout_mean": mean("sw_burnout_mean"),
