@@ -14,6 +14,8 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
 
 def test_tutorial_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("COGOV_TUTORIAL", "600,2,40")
+    # A non-interactive backend set in the environment would stop the notebook drawing inline.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
