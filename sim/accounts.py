@@ -8,7 +8,6 @@ week and accumulated for the summary.
 from __future__ import annotations
 
 import math
-
 from collections import defaultdict
 
 import numpy as np

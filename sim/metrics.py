@@ -7,7 +7,6 @@ DataCollector reads that row. The summary covers the weeks after warm-up.
 from __future__ import annotations
 
 import math
-
 from collections import defaultdict
 from typing import TYPE_CHECKING
 

@@ -6,7 +6,6 @@ Reading :meth:`CommunityModel.step` gives the whole weekly schedule.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import mesa
@@ -31,7 +30,6 @@ from .submodels import (
     volunteering,
     workforce,
 )
-
 
 ROSTER_KINDS = (SocialWorker, NGO, Enterprise)
 

@@ -254,7 +254,8 @@ def check_staffing(res: Results, rng: np.random.Generator) -> list[CheckResult]:
     for kpi, label in (("backlog_mean", "backlog"), ("mean_wait_weeks", "weeks waited")):
         means = [res.kpi(a, kpi).mean() for a in STAFF]
         gains = []
-        for (x0, a0), (x1, a1) in zip(zip(STAFF_LEVELS, STAFF), zip(STAFF_LEVELS[1:], STAFF[1:])):
+        steps = zip(STAFF_LEVELS[:-1], STAFF[:-1], STAFF_LEVELS[1:], STAFF[1:], strict=True)
+        for x0, a0, x1, a1 in steps:
             gains.append((res.kpi(a0, kpi) - res.kpi(a1, kpi)) / (x1 - x0))
         g = [t_interval(x) for x in gains]
         falling = all(lo > 0 for _, lo, _ in g[:2]) and all(hi >= 0 for _, _, hi in g)
@@ -417,7 +418,7 @@ def _figure(checks: list[CheckResult], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(checks) + 1))
     y = np.arange(len(checks))[::-1]
-    for yi, c in zip(y, checks):
+    for yi, c in zip(y, checks, strict=True):
         scale = max(abs(c.value), abs(c.low), abs(c.high), 1e-9)
         color = "tab:green" if c.passed else "tab:red"
         ax.errorbar(c.value / scale, yi, xerr=[[(c.value - c.low) / scale], [(c.high - c.value) / scale]],

@@ -47,7 +47,7 @@ def test_assign_slots_matches_best_items_to_slots_of_their_own_group():
     slot_group = np.array([1, 0, 0])
     slot_owner = np.array([30, 10, 11])
     pos, owner = assign_slots(group, prio, slot_group, slot_owner)
-    got = dict(zip(pos.tolist(), owner.tolist()))
+    got = dict(zip(pos.tolist(), owner.tolist(), strict=True))
     assert got == {1: 10, 2: 11, 3: 30}
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sim.cli import main
-from sim.errors import InvariantError, UserError
+from sim.errors import UserError
 from sim.model import CommunityModel
 from sim.scenario import INIT_ONLY_SECTIONS, load_scenario
 from sim.schema import Scenario

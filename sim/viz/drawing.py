@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-
 from matplotlib import colormaps, rc_context
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
