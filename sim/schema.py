@@ -35,6 +35,13 @@ def P(default: Any, unit: str, source: str, description: str, **constraints: Any
     )
 
 
+def path_safe_name(v: str) -> str:
+    """Names become output folder names: no separators, not empty, not '.' or '..'."""
+    if not v or any(c in v for c in "/\\\0") or v in {".", ".."}:
+        raise ValueError(f"name must be a plain file-name-safe word, got {v!r}")
+    return v
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
@@ -538,9 +545,7 @@ class Scenario(Section):
     @field_validator("name")
     @classmethod
     def _name_is_path_safe(cls, v: str) -> str:
-        if not v or any(c in v for c in "/\\\0") or v in {".", ".."}:
-            raise ValueError(f"name must be a plain file-name-safe word, got {v!r}")
-        return v
+        return path_safe_name(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

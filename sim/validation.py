@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,7 +362,7 @@ def run_validation(reps: int = 20, scale: float = 1.0, weeks: int | None = None,
                                          mp_context=worker_context())
     try:
         futures = {ex.submit(_run_arm, arm, s, weeks, scale): (arm, s - seed) for arm, s in tasks}
-        for done, fut in enumerate(_as_completed(futures), 1):
+        for done, fut in enumerate(as_completed(futures), 1):
             arm, i = futures[fut]
             runs[arm.key()][i] = fut.result()
             if progress:
@@ -373,12 +373,6 @@ def run_validation(reps: int = 20, scale: float = 1.0, weeks: int | None = None,
     results = Results(runs)
     rng = np.random.default_rng(seed)
     return [c for g in groups for c in CHECKS[g][0](results, rng)]
-
-
-def _as_completed(futures):
-    from concurrent.futures import as_completed
-
-    return as_completed(futures)
 
 
 def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> Path:

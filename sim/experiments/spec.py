@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import UserError
 from ..metrics import kpi_names
 from ..scenario import check_path, get_path, load_scenario
-from ..schema import Scenario
+from ..schema import Scenario, path_safe_name
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent.parent.parent / "experiments"
 """Shipped experiments (the repository's ``experiments/`` folder)."""
@@ -171,9 +171,7 @@ class Experiment(Section):
     @field_validator("name")
     @classmethod
     def _path_safe(cls, v: str) -> str:
-        if not v or any(c in v for c in "/\\\0") or v in {".", ".."}:
-            raise ValueError(f"name must be a plain file-name-safe word, got {v!r}")
-        return v
+        return path_safe_name(v)
 
 
 @dataclass(frozen=True)
