@@ -1,0 +1,250 @@
+"""Calibration files: base scenario, calibrated parameters with priors, targets, schedule.
+
+A calibration is a YAML file validated against :class:`CalibrationSpec`.
+Loading one also checks every parameter path against the scenario schema,
+every prior's support against the parameter's bounds and every target against
+the KPI names of a run's summary, so a bad file fails with one line and exit
+code 2 before any simulation starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from . import adapter, priors
+from .adapter import UserError
+from .problem import PRIOR_KINDS, LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
+
+SEED_PATH = "simulation.seed"
+"""Model seeds come from the master seed, so no calibration sets or calibrates this one."""
+MIN_PRIOR_MASS = 1e-6
+"""A truncated prior keeping less of its mass than this is almost surely a typing mistake."""
+
+
+class CalibrationSpec(Schedule):
+    """A whole calibration file."""
+
+    name: str = Field(description="Short name, used for the output folder.")
+    description: str = ""
+    base: str = Field("baseline", description="Base scenario: bundled name or YAML file.")
+    set: dict[str, Any] = Field(default_factory=dict,
+                                description="Fixed overrides of every run (dotted paths), e.g. street scale.")
+    weeks: int | None = Field(None, ge=1, le=5200, description="Horizon override [weeks].")
+    parameters: dict[str, Prior] = Field(min_length=1, description="Calibrated parameter path -> prior.")
+    targets: dict[str, Target] = Field(min_length=1, description="KPI -> value or range the runs should match.")
+    held_out: dict[str, Target] = Field(default_factory=dict,
+                                        description="KPI -> pattern checked against the posterior predictive only.")
+
+    @field_validator("name")
+    @classmethod
+    def _path_safe(cls, v: str) -> str:
+        if not v or any(c in v for c in "/\\\0") or v in {".", ".."}:
+            raise ValueError(f"name must be a plain file-name-safe word, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _distinct_patterns(self) -> CalibrationSpec:
+        both = sorted(set(self.targets) & set(self.held_out))
+        if both:
+            raise ValueError(f"'{both[0]}' is both a target and a held-out pattern; a held-out pattern "
+                             "must not be fitted")
+        return self
+
+
+@dataclass(frozen=True)
+class ResolvedCalibration:
+    """A calibration file with its base scenario loaded and its priors bounded."""
+
+    spec: CalibrationSpec
+    source: str
+    problem: Problem
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loading that refuses a key given twice (PyYAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """One YAML mapping, read safely."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except FileNotFoundError:
+        raise UserError("calibration file not found", source=str(path)) from None
+    except IsADirectoryError:
+        raise UserError("is a folder, not a YAML file", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"malformed YAML{where}: {problem}", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise UserError(f"a calibration is a YAML mapping, got {type(data).__name__}", source=str(path))
+    return data
+
+
+def _hint(word: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(word, allowed, n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if part in PRIOR_KINDS and out.startswith("parameters."):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def format_error(exc: ValidationError, source: str) -> UserError:
+    """The first validation error as one line: where, what was given, what is allowed."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    where = _where(loc) or None
+    kind = err["type"]
+    given = repr(err.get("input"))
+    given = given if len(given) <= 60 else given[:57] + "..."
+    if kind == "extra_forbidden":
+        return UserError(f"unknown field '{loc[-1]}'", source=source, field=where)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = (err.get("ctx") or {}).get("tag")
+        what = (f"unknown prior '{tag}'{_hint(str(tag), list(PRIOR_KINDS))}" if tag
+                else f"needs 'prior'; allowed: {', '.join(PRIOR_KINDS)}")
+        return UserError(what, source=source, field=where)
+    if kind == "missing":
+        return UserError("required field is missing", source=source, field=where)
+    msg = err["msg"]
+    msg = msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+    if kind.startswith("value_error"):
+        return UserError(msg, source=source, field=where)
+    return UserError(f"{msg[0].lower()}{msg[1:]}, got {given}", source=source, field=where)
+
+
+def _base_source(name: str, folder: Path) -> str:
+    """A scenario named relative to the calibration file, else a bundled name or a path."""
+    near = folder / name
+    for candidate in (near, near.with_suffix(".yaml")):
+        if candidate.is_file():
+            return str(candidate)
+    return name
+
+
+def _bounded(prior: UniformPrior | NormalPrior | LogNormalPrior, field: adapter.SchemaField, source: str,
+             where: str) -> UniformPrior | NormalPrior | LogNormalPrior:
+    """The prior with any missing bound taken from the schema; refused if it reaches outside the schema."""
+    if not isinstance(prior, UniformPrior):
+        low = field.low if prior.low is None else prior.low
+        high = field.high if prior.high is None else prior.high
+        if isinstance(prior, LogNormalPrior):
+            low = max(low, 0.0)
+        prior = prior.model_copy(update={"low": low, "high": high})
+    low, high = priors.support(prior)
+    if low < field.low or high > field.high:
+        raise UserError(f"prior support [{low:g}, {high:g}] reaches outside the schema's bounds "
+                        f"[{field.low:g}, {field.high:g}] ({field.description})", source=source, field=where)
+    if not low < high:
+        raise UserError(f"prior support [{low:g}, {high:g}] is empty; low must be below high", source=source,
+                        field=where)
+    mass = priors.mass_inside(prior)
+    if mass < MIN_PRIOR_MASS:
+        raise UserError(f"the prior keeps only {mass:.1e} of its mass inside [{low:g}, {high:g}]; check its "
+                        "centre and spread", source=source, field=where)
+    return prior
+
+
+def _check_parameter(path: str, spec: CalibrationSpec, source: str) -> adapter.SchemaField:
+    where = f"parameters.{path}"
+    field = adapter.schema_field(path)
+    if field is None:
+        try:
+            adapter.check_path(path, source)
+        except UserError as exc:
+            raise UserError(exc.message, source=source, field=where) from None
+        raise UserError("names a section, not a parameter", source=source, field=where)
+    if field.annotation is not float:
+        raise UserError(f"is {field.description}; only real-valued parameters can be calibrated",
+                        source=source, field=where)
+    if path in spec.set:
+        raise UserError("is both calibrated and fixed by 'set'", source=source, field=where)
+    return field
+
+
+def _check_kpis(patterns: Mapping[str, Target], key: str, source: str) -> None:
+    known = adapter.kpi_names()
+    for name in patterns:
+        if name not in known:
+            raise UserError(f"unknown KPI '{name}'{_hint(name, known)}", source=source, field=f"{key}.{name}")
+
+
+def _check_support(base: Mapping[str, Any], bounded: dict[str, Any], source: str) -> None:
+    """Every prior's ends, one at a time and all together, must make a valid scenario."""
+    trials = [{path: end} for path, p in bounded.items() for end in priors.support(p) if math.isfinite(end)]
+    for side in (0, 1):
+        trials.append({path: priors.support(p)[side] for path, p in bounded.items()
+                       if math.isfinite(priors.support(p)[side])})
+    for values in trials:
+        try:
+            adapter.load_scenario(base, values)
+        except UserError as exc:
+            shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            raise UserError(f"prior support gives an invalid scenario at {shown}: {exc.message}",
+                            source=source, field=f"parameters.{next(iter(values))}") from None
+
+
+def load_calibration(source: str | Path | Mapping[str, Any], folder: Path | None = None) -> ResolvedCalibration:
+    """Load, validate and resolve a calibration file (or mapping) into a runnable problem."""
+    if isinstance(source, Mapping):
+        data, label, folder = dict(source), str(source.get("name", "<calibration>")), folder or Path(".")
+    else:
+        path = Path(source)
+        data, label, folder = read_mapping(path), str(path), path.parent
+    try:
+        spec = CalibrationSpec.model_validate(data)
+    except ValidationError as exc:
+        raise format_error(exc, label) from None
+    if SEED_PATH in spec.set:
+        raise UserError("model seeds come from the calibration's master 'seed'", source=label,
+                        field=f"set.{SEED_PATH}")
+    try:
+        base = adapter.load_scenario(_base_source(spec.base, folder), spec.set)
+    except UserError as exc:
+        if exc.source == "--set":
+            raise UserError(exc.message, source=label, field=f"set.{exc.field}") from None
+        raise UserError(str(exc), source=label, field="base") from None
+    base_data = base.model_dump(mode="json")
+    fields = {path: _check_parameter(path, spec, label) for path in spec.parameters}
+    bounded = {path: _bounded(p, fields[path], label, f"parameters.{path}") for path, p in spec.parameters.items()}
+    _check_support(base_data, bounded, label)
+    _check_kpis(spec.targets, "targets", label)
+    _check_kpis(spec.held_out, "held_out", label)
+    schedule = Schedule.model_validate(spec.model_dump(include=set(Schedule.model_fields)))
+    problem = Problem(
+        name=spec.name, priors=bounded, targets=dict(spec.targets), held_out=dict(spec.held_out),
+        simulator=adapter.ScenarioSimulator(base_data, spec.weeks), schedule=schedule,
+        units={path: f.unit for path, f in fields.items()},
+        identity={"scenario": adapter.scenario_hash(base), "weeks": spec.weeks})
+    return ResolvedCalibration(spec=spec, source=label, problem=problem)
+
+
+def to_yaml(spec: CalibrationSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
