@@ -62,7 +62,10 @@ def posterior_predictive(problem: Problem, out: Path, executor: Executor, slots:
 
 
 def check_patterns(problem: Problem, predictive: pd.DataFrame) -> pd.DataFrame:
-    """Each pattern's predictive mean and 90% interval; consistent when the interval meets the target."""
+    """Each pattern's predictive mean and 90% interval; consistent when the interval meets the target.
+
+    The share of draws inside the target is given for ranges only (a single value has width 0).
+    """
     tail = (1 - LEVEL) / 2
     rows = []
     for kind, patterns in (("target", problem.targets), ("held-out", problem.held_out)):
@@ -72,14 +75,22 @@ def check_patterns(problem: Problem, predictive: pd.DataFrame) -> pd.DataFrame:
             rows.append({"kind": kind, "kpi": name, "target": target.describe(), "target_low": target.low,
                          "target_high": target.high, "source": target.source, "predictive_mean": float(x.mean()),
                          "predictive_low": low, "predictive_high": high,
-                         "share_in_target": float(np.mean((x >= target.low) & (x <= target.high))),
+                         "share_in_target": (float(np.mean((x >= target.low) & (x <= target.high)))
+                                             if target.range is not None else float("nan")),
                          "consistent": bool(low <= target.high and high >= target.low)})
     return pd.DataFrame(rows)
 
 
 def _figure(nrows: int, ncols: int, width: float = 4.0, height: float = 3.2):
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
+                             layout="constrained")
     return fig, axes
+
+
+def _axis_label(problem: Problem, name: str) -> str:
+    """A parameter with its unit on a second line (schema paths and units are long)."""
+    unit = problem.units.get(name, "")
+    return f"{name}\n[{unit}]" if unit else name
 
 
 def plot_ess(outcome: Outcome, problem: Problem, path: Path) -> None:
@@ -94,7 +105,6 @@ def plot_ess(outcome: Outcome, problem: Problem, path: Path) -> None:
     axes[0, 1].set(xlabel="generation", ylabel="epsilon [scaled distance]", title="Acceptance threshold")
     for ax in axes.flat:
         ax.set_xticks(t)
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -109,17 +119,15 @@ def plot_marginals(posterior: pd.DataFrame, problem: Problem, path: Path) -> Non
         low, high = priors.support(problem.priors[name])
         span = (min(x.min(), low if math.isfinite(low) else x.min()),
                 max(x.max(), high if math.isfinite(high) else x.max()))
-        ax.hist(x, bins=20, weights=w, density=True, alpha=0.7, label="posterior")
+        ax.hist(x, bins=np.linspace(*span, 21), weights=w, density=True, alpha=0.7, label="posterior")
         grid = np.linspace(*span, 200)
         rv = priors.to_rv(problem.priors[name])
         ax.plot(grid, [rv.pdf(g) for g in grid], color="black", linestyle="--", label="prior")
-        unit = problem.units.get(name, "")
-        ax.set(xlabel=problem.label(name), ylabel=f"density [per {unit}]" if unit else "density")
+        ax.set(xlabel=_axis_label(problem, name), ylabel="probability density")
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     fig.suptitle("Marginal posteriors (last generation)")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -127,7 +135,7 @@ def plot_marginals(posterior: pd.DataFrame, problem: Problem, path: Path) -> Non
 def plot_pairs(posterior: pd.DataFrame, problem: Problem, path: Path) -> None:
     names = problem.parameters
     n = len(names)
-    fig, axes = _figure(n - 1, n - 1, width=3.4, height=3.0)
+    fig, axes = _figure(n - 1, n - 1, width=4.5, height=3.8)
     w = posterior["weight"].to_numpy(dtype=float)
     sizes = 4 + 60 * w / w.max()
     for i in range(1, n):
@@ -137,9 +145,8 @@ def plot_pairs(posterior: pd.DataFrame, problem: Problem, path: Path) -> None:
                 ax.set_visible(False)
                 continue
             ax.scatter(posterior[names[j]], posterior[names[i]], s=sizes, alpha=0.5)
-            ax.set(xlabel=problem.label(names[j]), ylabel=problem.label(names[i]))
-    fig.suptitle("Pairs of parameters (last generation; marker area by weight)")
-    fig.tight_layout()
+            ax.set(xlabel=_axis_label(problem, names[j]), ylabel=_axis_label(problem, names[i]))
+    fig.suptitle("Parameter pairs, last generation\n(marker area by weight)")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -161,7 +168,6 @@ def plot_predictive(problem: Problem, predictive: pd.DataFrame, path: Path) -> N
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(patterns):]:
         ax.set_visible(False)
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -191,14 +197,18 @@ def summary_markdown(problem: Problem, outcome: Outcome, posterior: pd.DataFrame
     lines += ["", f"## Posterior predictive checks ({s.predictive_draws} draws)", "",
               "Targets were fitted; held-out patterns were not. A pattern is consistent when the 90% "
               "predictive interval meets its target value or range.", "",
-              "| kind | KPI | target | source | predictive mean | 90% predictive interval | share of draws in target "
+              "| kind | KPI | target | source | predictive mean | 90% predictive interval | share of draws in range "
               "| consistent |", "|---|---|---|---|---|---|---|---|"]
     for row in checks.itertuples():
         lines.append(f"| {row.kind} | `{row.kpi}` | {row.target} | {row.source} | {_g(row.predictive_mean)} | "
-                     f"{_g(row.predictive_low)} to {_g(row.predictive_high)} | {row.share_in_target:.0%} | "
+                     f"{_g(row.predictive_low)} to {_g(row.predictive_high)} | "
+                     f"{'n/a' if math.isnan(row.share_in_target) else f'{row.share_in_target:.0%}'} | "
                      f"{'yes' if row.consistent else '**no**'} |")
-    lines += ["", "## Generations", "", "| generation | epsilon | accepted / evaluated | acceptance rate | ESS |",
-              "|---|---|---|---|---|"]
+    lines += ["", "## Generations", "",
+              "Epsilon is in units of each generation's distance scales (every target divided by its median "
+              "absolute deviation among the last accepted particles), so it need not fall from one generation to "
+              "the next; the acceptance rate shows how much tighter the fit has become.", "",
+              "| generation | epsilon | accepted / evaluated | acceptance rate | ESS |", "|---|---|---|---|---|"]
     for g in gens:
         lines.append(f"| {g.t} | {_g(g.epsilon)} | {g.accepted} / {g.evaluated} | {g.acceptance_rate:.1%} | "
                      f"{g.ess:.1f} |")

@@ -143,11 +143,6 @@ class Problem:
     def parameters(self) -> list[str]:
         return list(self.priors)
 
-    def label(self, name: str) -> str:
-        """An axis label: the parameter with its unit."""
-        unit = self.units.get(name, "")
-        return f"{name} [{unit}]" if unit else name
-
     def fingerprint(self) -> str:
         """Hash of everything that fixes the particles (all but the stopping rule)."""
         blob = json.dumps({

@@ -116,16 +116,34 @@ def _where(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
+    """The fields allowed where an unknown one was given."""
+    if not loc:
+        return list(CalibrationSpec.model_fields)
+    if loc[0] == "parameters" and len(loc) == 3:
+        kinds = {"uniform": UniformPrior, "normal": NormalPrior, "lognormal": LogNormalPrior}
+        return list(kinds[loc[2]].model_fields) if loc[2] in kinds else []
+    if loc[0] in ("targets", "held_out") and len(loc) == 2:
+        return list(Target.model_fields)
+    return []
+
+
 def format_error(exc: ValidationError, source: str) -> UserError:
-    """The first validation error as one line: where, what was given, what is allowed."""
-    err = exc.errors()[0]
+    """One validation error as one line: where, what was given, what is allowed.
+
+    An unknown field comes first (a misspelled key also makes the intended one
+    look missing), a missing one last.
+    """
+    err = min(exc.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1))
     loc = tuple(err["loc"])
     where = _where(loc) or None
     kind = err["type"]
     given = repr(err.get("input"))
     given = given if len(given) <= 60 else given[:57] + "..."
     if kind == "extra_forbidden":
-        return UserError(f"unknown field '{loc[-1]}'", source=source, field=where)
+        allowed = _allowed_fields(loc[:-1])
+        return UserError(f"unknown field '{loc[-1]}'{_hint(str(loc[-1]), allowed) if allowed else ''}",
+                         source=source, field=where)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tag = (err.get("ctx") or {}).get("tag")
         what = (f"unknown prior '{tag}'{_hint(str(tag), list(PRIOR_KINDS))}" if tag
