@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("sklearn")
-
-from sim.explore.cart import Condition, cart, cart_leaves, cart_splits, feature_scores  # noqa: E402
-from sim.explore.prim import (  # noqa: E402
+from sim.explore.prim import (
     box_limits,
     box_table,
     prim,
@@ -202,12 +199,20 @@ def test_ema_workbench_prim_follows_the_same_trajectory_when_pasting():
         np.testing.assert_allclose([ema_p[k] for k in ours_p], list(ours_p.values()), rtol=1e-9)
 
 
+def _cart():
+    pytest.importorskip("sklearn")
+    from sim.explore import cart
+
+    return cart
+
+
 def test_cart_splits_on_the_planted_conditions():
+    trees = _cart()
     x, failed = planted()
-    result = cart(x, failed, seed=0)
-    splits = cart_splits(result)
+    result = trees.cart(x, failed, seed=0)
+    splits = trees.cart_splits(result)
     assert set(splits["input"]) == {"u1", "u2"}
-    leaves = cart_leaves(result)
+    leaves = trees.cart_leaves(result)
     densest = leaves.iloc[0]
     assert densest["density"] == 1.0 and densest["coverage"] >= 0.9
     conditions = {(c.input, c.operator): c.value for c in densest["conditions"]}
@@ -217,21 +222,24 @@ def test_cart_splits_on_the_planted_conditions():
 
 
 def test_cart_reads_categorical_splits_back_as_categories():
+    trees = _cart()
     rng = np.random.default_rng(5)
     n = 1500
     x = pd.DataFrame({"share": rng.random(n), "workers": rng.integers(0, 10, n),
                       "channel": rng.choice(["hotline", "wechat", "door_to_door"], n)})
-    leaves = cart_leaves(cart(x, (x["workers"] >= 7) & (x["channel"] == "door_to_door")))
-    assert leaves.loc[0, "conditions"] == (Condition("workers", ">", 6.5), Condition("channel", "==", "door_to_door"))
+    leaves = trees.cart_leaves(trees.cart(x, (x["workers"] >= 7) & (x["channel"] == "door_to_door")))
+    assert leaves.loc[0, "conditions"] == (trees.Condition("workers", ">", 6.5),
+                                           trees.Condition("channel", "==", "door_to_door"))
     assert leaves.loc[0, "rule"] == "workers > 6.5 and channel == 'door_to_door'"
     assert leaves.loc[0, "density"] == 1.0
 
 
 @pytest.mark.parametrize("method", ["extra_trees", "permutation"])
 def test_feature_scores_rank_the_planted_inputs_first(method):
+    trees = _cart()
     x, failed = planted()
-    scores = feature_scores(x, failed, method=method, n_estimators=100, seed=1)
+    scores = trees.feature_scores(x, failed, method=method, n_estimators=100, seed=1)
     assert set(scores.index[:2]) == {"u1", "u2"}
     assert scores[["u1", "u2"]].min() > 2 * scores.iloc[2:].max()
     np.testing.assert_allclose(scores.sum(), 1.0)
-    pd.testing.assert_series_equal(scores, feature_scores(x, failed, method=method, n_estimators=100, seed=1))
+    pd.testing.assert_series_equal(scores, trees.feature_scores(x, failed, method=method, n_estimators=100, seed=1))

@@ -285,3 +285,9 @@ def test_objective_missing_from_scores_is_an_error():
     with pytest.raises(KeyError, match="youth_reached"):
         search(SPACE, OBJECTIVES, lambda batch: [{"elderly_reached": 0.5} for _ in batch], BUDGET, generations=1,
                pop_size=8, seed=0)
+
+
+def test_budget_that_not_even_the_cheapest_levers_meet_is_an_error():
+    with pytest.raises(ValueError, match="cheapest"):
+        search(SPACE, OBJECTIVES, noisy_reach, Budget(lambda levers: 1.0 + outreach_cost(levers), 0.5),
+               generations=1, pop_size=8, seed=0)

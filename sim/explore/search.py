@@ -265,6 +265,8 @@ def search(
     names = [lever.name for lever in space]
     if len(set(names)) != len(names):
         raise ValueError("lever names must be unique")
+    if pop_size < max(4, len(objectives)):
+        raise ValueError(f"a population of {pop_size} is too small for {len(objectives)} objectives")
     floors = {lever.name: lever.floor for lever in space}
     if budget.slack(floors) < 0:
         raise ValueError(f"even the cheapest levers cost {budget.cost(floors)}, over the budget of {budget.limit}")
