@@ -41,11 +41,11 @@ def interrupting_gaussian(params, seed):
     return gaussian_mean(params, seed)
 
 
-def gaussian_problem(population: int, generations: int, seed: int, simulator=gaussian_mean) -> Problem:
+def gaussian_problem(population: int, generations: int, seed: int, simulator=gaussian_mean, **schedule) -> Problem:
     return Problem(name="gaussian", priors={"theta": NormalPrior(mean=0.0, sd=1.0, low=-10.0, high=10.0)},
                    targets={"ybar": Target(value=OBSERVED, source="synthetic observation")},
                    simulator=simulator, units={"theta": "units of y"},
-                   schedule=Schedule(population=population, generations=generations, seed=seed))
+                   schedule=Schedule(population=population, generations=generations, seed=seed, **schedule))
 
 
 def quiet(line: str) -> None:
@@ -153,3 +153,10 @@ def test_progress_reports_one_line_per_generation(tmp_path):
     for part in ("accepted 20/", "ESS ", "simulations", "elapsed", "ETA "):
         assert part in lines[0]
     assert "ETA" not in lines[1]
+
+
+def test_minimum_acceptance_rate_stops_the_calibration(tmp_path):
+    outcome = run_abc(gaussian_problem(20, 5, seed=3, min_acceptance_rate=0.3), tmp_path / "strict", report=quiet)
+    assert 1 <= len(outcome.generations) < 5
+    assert outcome.stopped.startswith(f"generation {len(outcome.generations) + 1} would accept fewer than 30.00%")
+    assert read_posterior(tmp_path / "strict")["generation"].eq(len(outcome.generations) - 1).all()

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.calibration import spec as spec_module
 from sim.calibration.posterior import posterior_draws
-from sim.calibration.spec import load_calibration
+from sim.calibration.spec import load_calibration, to_yaml
 from sim.errors import UserError
 
 GOOD = {
@@ -75,6 +76,15 @@ def test_spec_file_is_read_from_yaml(tmp_path):
     path.write_text("name: a\nname: b\n", encoding="utf-8")
     with pytest.raises(UserError, match="appears twice"):
         load_calibration(path)
+
+
+def test_documented_example_is_a_valid_spec_and_round_trips():
+    text = spec_module.__doc__.split("::\n", 1)[1].split("\n\n", 1)[0]
+    resolved = load_calibration(yaml.safe_load(text))
+    assert resolved.problem.parameters[0] == "workforce.base_quit_rate_per_year"
+    again = load_calibration(yaml.safe_load(to_yaml(resolved.spec)))
+    assert again.problem.fingerprint() == resolved.problem.fingerprint()
+    assert to_yaml(resolved.spec).startswith("name: street-turnover\n")
 
 
 def test_unknown_parameter_path_is_refused_with_a_hint():

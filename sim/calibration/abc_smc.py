@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -43,7 +44,11 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class ParticleModel:
-    """The pyabc model of one particle: mean target KPIs over its replications."""
+    """The pyabc model of one particle: mean target KPIs over its replications.
+
+    Averaging several runs before comparing with the targets takes some of the
+    model's own noise out of the distance.
+    """
 
     simulator: Callable[[Mapping[str, float], int], Mapping[str, float]]
     targets: tuple[str, ...]
@@ -239,7 +244,12 @@ def run_abc(problem: Problem, out: str | Path, *, executor: Executor | None = No
     manifest = old or {"format": FORMAT, "name": problem.name, "fingerprint": problem.fingerprint(),
                        "created": _now(), "spec": spec, "parameters": problem.parameters,
                        "targets": list(problem.targets), "held_out": list(problem.held_out)}
-    manifest.update(status="running", versions=library_versions(), schedule=problem.schedule.model_dump())
+    versions = library_versions()
+    if old and old.get("versions") not in (None, versions):
+        changed = sorted(k for k in versions if old["versions"].get(k) != versions[k])
+        warnings.warn(f"resuming with other versions of {', '.join(changed)} than the last session; the "
+                      "posterior mixes generations from both", UserWarning, stacklevel=2)
+    manifest.update(status="running", versions=versions, schedule=problem.schedule.model_dump())
     _write_json(out / MANIFEST, manifest)
     sampler = ExecutorSampler(executor, slots, problem.schedule.seed)
     x_0 = {k: t.centre for k, t in problem.targets.items()}

@@ -46,7 +46,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"interrupted: completed generations are saved in {out}/; continue with the same command "
               "and --resume", file=sys.stderr)
         return 130
-    print(f"Stopped: {outcome.stopped}.")
+    print(f"Stopped: {outcome.stopped}; {outcome.evaluated:,} particles evaluated in {outcome.seconds:.0f} s "
+          "this session.")
     if not outcome.generations:
         return 1
     stats = summarize(read_posterior(out))

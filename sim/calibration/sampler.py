@@ -34,7 +34,12 @@ def evaluate_batch(payload: bytes, master: int, stage: int, start: int, stop: in
 
 
 class ExecutorSampler(Sampler):
-    """Batches of particles on an executor with ``slots`` workers, accepted in index order."""
+    """Batches of particles on an executor with ``slots`` workers, accepted in index order.
+
+    About four batches per worker make up a generation's expected share of
+    accepted particles, and at most two batches per worker are in flight: enough
+    to keep every worker busy while few evaluations past the cut are wasted.
+    """
 
     def __init__(self, executor: Executor, slots: int, master_seed: int):
         super().__init__()
@@ -44,23 +49,20 @@ class ExecutorSampler(Sampler):
         self.evaluated = 0
         """Particles evaluated in this process, including those past the cut (for progress)."""
 
-    def _batch_size(self, n: int) -> int:
-        return max(1, math.ceil(n / (4 * self.slots)))
-
     def sample_until_n_accepted(self, n: int, simulate_one: Callable, t: int, *, max_eval=np.inf,
                                 all_accepted: bool = False, ana_vars=None) -> Sample:
         payload = cloudpickle.dumps(simulate_one)
         stage = seeding.stage_of(t)
-        limit = max_eval if math.isfinite(max_eval) else math.inf
+        limit = math.floor(max_eval) if math.isfinite(max_eval) else math.inf
         window = 2 * self.slots if self.slots > 1 else 1
-        batch = self._batch_size(n)
+        batch = max(1, math.ceil(n / (4 * self.slots)))
         results: dict[int, Particle] = {}
         pending: dict[Future, range] = {}
         submitted = accepted = prefix = prefix_accepted = 0
         try:
             while prefix_accepted < n:
                 while len(pending) < window and accepted < n and submitted < limit:
-                    size = int(min(batch, limit - submitted))
+                    size = min(batch, limit - submitted)
                     future = self.executor.submit(evaluate_batch, payload, self.master_seed, stage,
                                                   submitted, submitted + size)
                     pending[future] = range(submitted, submitted + size)

@@ -4,7 +4,34 @@ A calibration is a YAML file validated against :class:`CalibrationSpec`.
 Loading one also checks every parameter path against the scenario schema,
 every prior's support against the parameter's bounds and every target against
 the KPI names of a run's summary, so a bad file fails with one line and exit
-code 2 before any simulation starts.
+code 2 before any simulation starts. An example, at street scale::
+
+    name: street-turnover
+    description: Quit and burnout parameters fitted to turnover and burnout figures.
+    base: baseline
+    set:                                  # fixed in every run
+      population.residents: 50000
+      population.communities: 10
+      funding.ngos: 10
+      simulation.resident_agents: false
+    weeks: 156
+    parameters:                           # schema path -> prior
+      workforce.base_quit_rate_per_year: {prior: uniform, low: 0.02, high: 0.3}
+      workforce.quit_burnout_effect: {prior: lognormal, median: 1.5, sigma: 0.5}
+      workforce.burnout_gain: {prior: normal, mean: 0.04, sd: 0.02, low: 0.0, high: 0.2}
+    targets:                              # KPI -> value or range, and its evidence
+      sw_turnover_rate: {range: [0.15, 0.25], source: "DOMAIN: ~20%/yr total turnover"}
+      sw_burnout_mean: {value: 0.35, source: "assumption: moderate burnout"}
+    held_out:                             # checked on the posterior predictive only
+      sw_first_year_quit_rate: {range: [0.3, 0.6], source: "DOMAIN: trainees quit more"}
+    population: 200                       # accepted particles per generation
+    generations: 8                        # and/or final_epsilon: 0.1
+    replications: 2                       # model runs per particle, averaged
+    seed: 1
+    predictive_draws: 50
+
+A normal or log-normal prior without ``low``/``high`` is cut to the schema's
+bounds; a uniform one, or explicit bounds, must lie inside them.
 """
 
 from __future__ import annotations
@@ -265,4 +292,7 @@ def load_calibration(source: str | Path | Mapping[str, Any], folder: Path | None
 
 
 def to_yaml(spec: CalibrationSpec) -> str:
-    return yaml.safe_dump(spec.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
+    """The spec as a file would give it: what to calibrate first, the schedule after."""
+    data = spec.model_dump(mode="json", exclude_none=True)
+    order = [k for k in CalibrationSpec.model_fields if k not in Schedule.model_fields] + list(Schedule.model_fields)
+    return yaml.safe_dump({k: data[k] for k in order if k in data}, sort_keys=False, allow_unicode=True)
