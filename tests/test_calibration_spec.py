@@ -67,6 +67,9 @@ def test_good_spec_resolves_with_schema_bounds_and_units():
     assert problem.fingerprint() == load_calibration(GOOD).problem.fingerprint()
     assert problem.fingerprint() != load_calibration(changed(seed=4)).problem.fingerprint()
     assert problem.fingerprint() == load_calibration(changed(generations=9)).problem.fingerprint()
+    joined = changed()
+    joined["parameters"] = {k.replace(".", "__"): v for k, v in joined["parameters"].items()}
+    assert load_calibration(joined).problem.fingerprint() == problem.fingerprint()
 
 
 def test_spec_file_is_read_from_yaml(tmp_path):

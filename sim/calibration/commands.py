@@ -2,14 +2,16 @@
 
 Everything that can be checked is checked before the first simulation: the
 calibration file, every parameter path and prior, every KPI, the output
-folder and the executor options. Exit codes: 0 done, 2 bad input, 130
-interrupted (completed generations are kept; ``--resume`` continues).
+folder and the executor options. Exit codes: 0 done, 1 stopped before a
+first generation or a worker died, 2 bad input, 130 interrupted (completed
+generations are kept; ``--resume`` continues).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 
@@ -29,6 +31,13 @@ def register(subparsers) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        from ..errors import UserError
+
+        raise UserError("calibration needs pyabc: pip install 'cogov-sim[calibration]'", source="cogov calibrate") \
+            from None
     from .posterior import read_posterior, summarize
     from .spec import load_calibration
     from .workflow import calibrate, default_out
@@ -46,6 +55,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"interrupted: completed generations are saved in {out}/; continue with the same command "
               "and --resume", file=sys.stderr)
         return 130
+    except BrokenProcessPool as exc:
+        print(f"error: a worker process died ({exc}); completed generations are saved in {out}/; continue "
+              "with --resume", file=sys.stderr)
+        return 1
     print(f"Stopped: {outcome.stopped}; {outcome.evaluated:,} particles evaluated in {outcome.seconds:.0f} s "
           "this session.")
     if not outcome.generations:

@@ -77,6 +77,12 @@ class CalibrationSpec(Schedule):
             raise ValueError(f"name must be a plain file-name-safe word, got {v!r}")
         return v
 
+    @field_validator("set", "parameters")
+    @classmethod
+    def _dotted(cls, v: dict[str, Any]) -> dict[str, Any]:
+        """Paths may be joined by '__' as on the command line; the posterior's columns use dots."""
+        return {k.replace("__", "."): value for k, value in v.items()}
+
     @model_validator(mode="after")
     def _distinct_patterns(self) -> CalibrationSpec:
         both = sorted(set(self.targets) & set(self.held_out))
