@@ -292,8 +292,9 @@ def run_abc(problem: Problem, out: str | Path, *, executor: Executor | None = No
                         last_session_seconds=round(outcome.seconds, 3))
         _write_json(out / MANIFEST, manifest)
     if outcome.generations:
-        history = pyabc.History(db)
-        posterior_frame(history, problem.parameters).to_parquet(out / POSTERIOR, index=False)
+        tmp = out / f".{POSTERIOR}.{os.getpid()}.tmp"
+        posterior_frame(pyabc.History(db), problem.parameters).to_parquet(tmp, index=False)
+        os.replace(tmp, out / POSTERIOR)
     return outcome
 
 
