@@ -1,0 +1,184 @@
+"""Optimisation files: a good file resolves to levers and scores; every mistake is one line naming its field."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from sim.errors import UserError
+from sim.explore.spec import load_optimize
+
+KNOWN_KPIS = ["resolution_rate", "sw_turnover_rate", "coverage_vulnerable", "mean_wait_weeks"]
+
+GOOD = {
+    "name": "street-staffing",
+    "scenario": "baseline",
+    "set": {"population.residents": 2000},
+    "weeks": 104,
+    "levers": {
+        "workforce.posts_per_1000_residents": {"type": "real", "low": 0.5, "high": 3.0},
+        "workforce.salary_ratio": {"type": "real", "low": 0.6, "high": 1.2},
+        "workforce.hours_per_week": {"type": "integer", "low": 35, "high": 45},
+        "funding.contract_term_years": {"type": "choice", "options": [3, 1, 5], "floor": 1},
+        "deliberation.enabled": {"type": "bool"},
+    },
+    "budget": {"yuan_per_year": 1_500_000, "over_years": 3},
+    "uncertainty": {"posterior": None, "draws": 10, "replications": 2, "holdout_draws": 50},
+    "objectives": [
+        {"kpi": "resolution_rate", "direction": "maximise", "robustness": {"metric": "percentile", "q": 10}},
+        {"kpi": "sw_turnover_rate", "direction": "minimise", "robustness": {"metric": "mean_and_spread"}},
+        {"kpi": "coverage_vulnerable", "direction": "maximise",
+         "robustness": {"metric": "satisficing", "threshold": 0.6}},
+    ],
+    "search": {"population": 24, "generations": 10, "seeds": [1, 2, 3]},
+}
+
+
+def staffing_cost(levers) -> float:
+    """Yuan per year for a community of 2,000: posts at 80,000 yuan times the pay ratio, plus meetings."""
+    posts = 2.0 * levers["workforce.posts_per_1000_residents"]
+    return (posts * 80_000.0 * levers["workforce.salary_ratio"] * levers["workforce.hours_per_week"] / 40
+            + 20_000.0 * levers["deliberation.enabled"] + 5_000.0 * (levers["funding.contract_term_years"] == 1))
+
+
+def load(data, **kwargs):
+    return load_optimize(data, known_kpis=KNOWN_KPIS, cost=staffing_cost, **kwargs)
+
+
+def test_good_spec_resolves_to_levers_scores_and_budget():
+    resolved = load(GOOD)
+    levers = {lever.name: lever for lever in resolved.levers}
+    assert list(levers) == list(GOOD["levers"])
+    assert (levers["workforce.salary_ratio"].kind, levers["workforce.salary_ratio"].floor) == ("real", 0.6)
+    assert (levers["workforce.hours_per_week"].kind, levers["workforce.hours_per_week"].lower) == ("integer", 35)
+    assert levers["funding.contract_term_years"].options == (3, 1, 5)
+    assert levers["funding.contract_term_years"].floor == 1
+    assert levers["deliberation.enabled"].floor is False
+    assert [(s.name, s.direction) for s in resolved.scores] == [
+        ("resolution_rate_p10", "maximise"), ("sw_turnover_rate", "minimise"), ("sw_turnover_rate_sd", "minimise"),
+        ("coverage_vulnerable_satisficing", "maximise")]
+    assert resolved.budget == 1_500_000 and resolved.scenario.name == "baseline.yaml"
+    assert resolved.posterior is None
+
+
+def test_spec_file_is_read_from_yaml_with_paths_beside_it(tmp_path):
+    (tmp_path / "posterior.parquet").write_bytes(b"")
+    data = copy.deepcopy(GOOD)
+    data["uncertainty"]["posterior"] = "posterior.parquet"
+    path = tmp_path / "staffing.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    resolved = load(path)
+    assert resolved.source == str(path) and resolved.posterior == tmp_path / "posterior.parquet"
+    path.write_text("name: a\nname: b\n", encoding="utf-8")
+    with pytest.raises(UserError, match="appears twice"):
+        load(path)
+
+
+def changed(edit) -> dict:
+    data = copy.deepcopy(GOOD)
+    edit(data)
+    return data
+
+
+def lever(path, spec):
+    return lambda d: d["levers"].__setitem__(path, spec)
+
+
+REFUSED = [
+    ("unknown lever path", lever("workforce.salary_ratoi", {"type": "real", "low": 0.6, "high": 1.0}),
+     "levers.workforce.salary_ratoi", "did you mean 'workforce.salary_ratio'?"),
+    ("section as lever", lever("workforce", {"type": "real", "low": 0, "high": 1}), "levers.workforce",
+     "names a section"),
+    ("low below the schema", lever("workforce.salary_ratio", {"type": "real", "low": 0.01, "high": 1.0}),
+     "levers.workforce.salary_ratio.low", "must be at least 0.05"),
+    ("high above the schema", lever("workforce.posts_per_1000_residents", {"type": "real", "low": 1, "high": 150}),
+     "levers.workforce.posts_per_1000_residents.high", "must be at least 0 and at most 100"),
+    ("real lever on a whole-number field", lever("funding.ngos", {"type": "real", "low": 1, "high": 5}),
+     "levers.funding.ngos.type", "use type: integer"),
+    ("bool lever on a number", lever("workforce.salary_ratio", {"type": "bool"}), "levers.workforce.salary_ratio.type",
+     "needs a true/false parameter"),
+    ("integer lever on a flag", lever("deliberation.enabled", {"type": "integer", "low": 0, "high": 1}),
+     "levers.deliberation.enabled.type", "needs a numeric parameter"),
+    ("option outside the schema", lever("funding.contract_term_years", {"type": "choice", "options": [1, 3, 50]}),
+     "levers.funding.contract_term_years.options[2]", "must be at most 10"),
+    ("fractional option on a whole number", lever("funding.contract_term_years",
+                                                  {"type": "choice", "options": [1, 2.5]}),
+     "levers.funding.contract_term_years.options[1]", "must be a whole number"),
+    ("text option on a number", lever("workforce.salary_ratio", {"type": "choice", "options": [0.8, "high"]}),
+     "levers.workforce.salary_ratio.options[1]", "must be a number"),
+    ("unknown lever type", lever("workforce.salary_ratio", {"type": "float", "low": 0.6, "high": 1}),
+     "levers.workforce.salary_ratio.type", "unknown lever type 'float'; allowed: real, integer"),
+    ("missing lever type", lever("workforce.salary_ratio", {"low": 0.6, "high": 1}),
+     "levers.workforce.salary_ratio.type", "is required; allowed: real, integer, choice, bool"),
+    ("bounds on a bool lever", lever("deliberation.enabled", {"type": "bool", "low": 0}),
+     "levers.deliberation.enabled.low", "unknown field 'low'"),
+    ("empty range", lever("workforce.salary_ratio", {"type": "real", "low": 1.0, "high": 0.8}),
+     "levers.workforce.salary_ratio", "low (1) must be below high (0.8)"),
+    ("non-numeric bound", lever("workforce.salary_ratio", {"type": "real", "low": "low", "high": 1}),
+     "levers.workforce.salary_ratio.low", "must be a valid number"),
+    ("lever fixed by set", lambda d: d["set"].__setitem__("workforce.salary_ratio", 0.9),
+     "levers.workforce.salary_ratio", "both a lever and fixed by 'set'"),
+    ("seed as lever", lever("simulation.seed", {"type": "integer", "low": 0, "high": 9}), "levers.simulation.seed",
+     "run seeds come from the search"),
+    ("unknown set path", lambda d: d["set"].__setitem__("population.residens", 10), "set.population.residens",
+     "did you mean 'population.residents'?"),
+    ("bad set value", lambda d: d["set"].__setitem__("population.residents", -5), "set.population.residents",
+     "must be a whole number from 1"),
+    ("unknown scenario", lambda d: d.__setitem__("scenario", "baseline_typo"), "scenario", "did you mean"),
+    ("unknown KPI", lambda d: d["objectives"][1].__setitem__("kpi", "sw_turnover"), "objectives[1].kpi",
+     "unknown KPI 'sw_turnover'; did you mean 'sw_turnover_rate'?"),
+    ("unknown direction", lambda d: d["objectives"][0].__setitem__("direction", "maximize"),
+     "objectives[0].direction", "'maximise' or 'minimise'"),
+    ("percentile without q", lambda d: d["objectives"][0].__setitem__("robustness", {"metric": "percentile"}),
+     "objectives[0].robustness.q", "is required but missing"),
+    ("q on the mean", lambda d: d["objectives"][0].__setitem__("robustness", {"metric": "mean", "q": 10}),
+     "objectives[0].robustness.q", "unknown field 'q'"),
+    ("unknown metric", lambda d: d["objectives"][0].__setitem__("robustness", {"metric": "median"}),
+     "objectives[0].robustness.metric", "unknown robustness metric 'median'"),
+    ("repeated objective", lambda d: d["objectives"].append({"kpi": "sw_turnover_rate", "direction": "minimise"}),
+     "objectives[3]", "repeats the objective 'sw_turnover_rate'"),
+    ("budget no mix meets", lambda d: d["budget"].__setitem__("yuan_per_year", 40_000), "budget.yuan_per_year",
+     "no lever mix meets it"),
+    ("negative budget", lambda d: d["budget"].__setitem__("yuan_per_year", -1), "budget.yuan_per_year",
+     "greater than 0"),
+    ("misspelt section", lambda d: d.__setitem__("budjet", d.pop("budget")), "budjet",
+     "unknown field 'budjet'; did you mean 'budget'?"),
+    ("unknown budget field", lambda d: d["budget"].__setitem__("years", 3), "budget.years",
+     "did you mean 'over_years'?"),
+    ("repeated seed", lambda d: d["search"].__setitem__("seeds", [1, 1]), "search.seeds", "a seed is listed twice"),
+    ("population too small", lambda d: (d["search"].__setitem__("population", 4),
+                                        d["objectives"].append({"kpi": "mean_wait_weeks", "direction": "minimise"})),
+     "search.population", "too few for 5 objectives"),
+    ("missing posterior", lambda d: d["uncertainty"].__setitem__("posterior", "nowhere.parquet"),
+     "uncertainty.posterior", "no posterior file"),
+    ("no draws", lambda d: d["uncertainty"].__setitem__("draws", 0), "uncertainty.draws", "greater than or equal to 1"),
+    ("unsafe name", lambda d: d.__setitem__("name", "../up"), "name", "file-name-safe"),
+]
+
+
+@pytest.mark.parametrize("case, edit, field, message", REFUSED, ids=[case[0] for case in REFUSED])
+def test_mistakes_are_refused_in_one_line_naming_the_field(case, edit, field, message):
+    data = changed(edit)
+    with pytest.raises(UserError) as err:
+        load(data)
+    text = str(err.value)
+    assert "\n" not in text and err.value.exit_code == 2
+    assert err.value.source == data["name"] and err.value.field == field, text
+    assert text.startswith(f"{data['name']}: {field}: ")
+    assert message in text, text
+
+
+def test_the_budget_check_uses_the_cost_function_at_every_floor():
+    seen = []
+
+    def cost(levers):
+        seen.append(dict(levers))
+        return staffing_cost(levers)
+
+    load_optimize(GOOD, known_kpis=KNOWN_KPIS, cost=cost)
+    assert seen == [{"workforce.posts_per_1000_residents": 0.5, "workforce.salary_ratio": 0.6,
+                     "workforce.hours_per_week": 35, "funding.contract_term_years": 1, "deliberation.enabled": False}]
+    with pytest.raises(UserError, match="the levers cost 4.7 万元/year, over the budget of 4 万元/year"):
+        load(changed(lambda d: d["budget"].__setitem__("yuan_per_year", 40_000)))
