@@ -233,3 +233,10 @@ def test_discovery_errors_are_user_errors_with_a_source():
     with pytest.raises(UserError) as err:
         parse_fail("between 1 and 2")
     assert err.value.source == "--fail" and err.value.exit_code == 2
+
+
+def test_a_sweep_without_finished_runs_is_refused(tmp_path, runs, capsys):
+    folder = sweep_folder(tmp_path / "planted", runs)
+    (folder / "runs" / "p00000-r0000.parquet").unlink()
+    line = refused(capsys, "discover", str(folder), "--outcome", "failure_rate", "--fail", "> 0.2")
+    assert "no finished runs" in line

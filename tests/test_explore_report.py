@@ -184,3 +184,15 @@ def test_numbers_are_written_plainly_and_money_in_wan_or_yi():
     assert format_value(125_000, "yuan/year", cjk=False) == "12.5 10k yuan/year"
     assert format_value(0.35, "share") == "0.35 share" and format_value(True, "flag") == "True"
     assert scale_for("share", [1e9]).divisor == 1.0
+
+
+def test_more_than_two_objectives_get_one_panel_per_pair(runs):
+    objectives = [*OBJECTIVES, Objective("cost", "minimise", 0.0, 3_000_000.0)]
+    candidates = pd.concat([r.candidates for r in runs.values()], ignore_index=True)
+    front = nondominated(candidates, objectives)
+    fig = figures.pareto_figure(candidates, front, objectives, "yuan/year")
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_legend() is not None]
+    pairs = {(ax.get_xlabel().split(" ")[0], ax.get_ylabel().split(" ")[0]) for ax in panels}
+    plt.close(fig)
+    assert pairs == {("coverage_vulnerable", "mean_wait_weeks"), ("coverage_vulnerable", "cost"),
+                     ("mean_wait_weeks", "cost")}

@@ -182,3 +182,14 @@ def test_the_budget_check_uses_the_cost_function_at_every_floor():
                      "workforce.hours_per_week": 35, "funding.contract_term_years": 1, "deliberation.enabled": False}]
     with pytest.raises(UserError, match="the levers cost 4.7 万元/year, over the budget of 4 万元/year"):
         load(changed(lambda d: d["budget"].__setitem__("yuan_per_year", 40_000)))
+
+
+def test_the_documented_example_is_a_valid_file():
+    from sim.explore import spec
+
+    example = spec.__doc__.split("An example::")[1].split("\n\nLever kinds")[0]
+    data = yaml.safe_load(example)
+    assert data["uncertainty"].pop("posterior").endswith("posterior.parquet")
+    resolved = load_optimize(data, known_kpis=KNOWN_KPIS, cost=lambda levers: 0.0)
+    assert [lever.kind for lever in resolved.levers] == ["real", "real", "choice", "bool"]
+    assert [s.name for s in resolved.scores] == ["resolution_rate_p10", "sw_turnover_rate"]

@@ -89,7 +89,10 @@ def read_runs(path: str | Path) -> Runs:
     """A sweep's results folder, or a Parquet or CSV table with one row per run."""
     path = Path(path)
     if path.is_dir():
-        return Runs(adapter.sweep_runs(path), str(path), adapter.sweep_parameters(path), adapter.sweep_outcomes(path))
+        runs = Runs(adapter.sweep_runs(path), str(path), adapter.sweep_parameters(path), adapter.sweep_outcomes(path))
+        if runs.table.empty:
+            raise UserError("the sweep has no finished runs yet", source=str(path))
+        return runs
     if not path.exists():
         raise UserError("no such results folder or table", source=str(path))
     readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv}

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .adapter import describe as schema_describe  # noqa: E402
 from .space import Lever, Objective  # noqa: E402
-from .units import Scale, axis_label, decimals_for, format_value, plain, scale_for  # noqa: E402
+from .units import Scale, axis_label, decimals_for, plain, scale_for  # noqa: E402
 
 Describe = Callable[[str], tuple[str, str]]
 
@@ -157,9 +157,9 @@ def box_limits_figure(box: pd.DataFrame, ranges: pd.DataFrame, title: str, descr
             sides = box[box["input"] == name].set_index("side")
             label, unit = describe(name)
             p = min(float(v) for v in sides["quasi_p"])
-            labels.append(f"{axis_label(label, unit)}\nquasi-{_p_text(p)}")
             info = ranges.loc[name]
             if info["kind"] == "categorical":
+                labels.append(f"{textwrap.fill(axis_label(label, unit), 34)}\nquasi-{_p_text(p)}")
                 categories = list(info["categories"])
                 allowed = set(sides.loc["categories", "limit"])
                 positions = np.linspace(0, 1, len(categories)) if len(categories) > 1 else np.array([0.5])
@@ -172,21 +172,23 @@ def box_limits_figure(box: pd.DataFrame, ranges: pd.DataFrame, title: str, descr
                                 fontsize=8, fontweight="bold" if inside else "normal")
                 continue
             low, high = float(info["low"]), float(info["high"])
+            scale = scale_for(unit, [low, high], cjk)
+            labels.append(f"{textwrap.fill(axis_label(label, scale.unit), 34)}\nquasi-{_p_text(p)}")
             lower = float(sides.loc["lower", "limit"]) if "lower" in sides.index else low
             upper = float(sides.loc["upper", "limit"]) if "upper" in sides.index else high
             span = (high - low) or 1.0
             a, b = (lower - low) / span, (upper - low) / span
             ax.plot([0, 1], [y, y], color="0.8", linewidth=6, solid_capstyle="round", zorder=1)
             ax.plot([a, b], [y, y], color="tab:red", linewidth=6, solid_capstyle="butt", zorder=2)
-            ax.annotate(format_value(low, unit, cjk), (0, y), xytext=(-6, 0), textcoords="offset points",
+            ax.annotate(plain(low / scale.divisor), (0, y), xytext=(-8, 0), textcoords="offset points",
                         ha="right", va="center", fontsize=8, color="0.4")
-            ax.annotate(format_value(high, unit, cjk), (1, y), xytext=(6, 0), textcoords="offset points",
+            ax.annotate(plain(high / scale.divisor), (1, y), xytext=(8, 0), textcoords="offset points",
                         ha="left", va="center", fontsize=8, color="0.4")
             shown = []
             if "lower" in sides.index:
-                shown.append(f"≥ {format_value(lower, unit, cjk)}")
+                shown.append(f"≥ {plain(lower / scale.divisor)}")
             if "upper" in sides.index:
-                shown.append(f"≤ {format_value(upper, unit, cjk)}")
+                shown.append(f"≤ {plain(upper / scale.divisor)}")
             ax.annotate(" and ".join(shown), ((a + b) / 2, y), xytext=(0, 9), textcoords="offset points",
                         ha="center", fontsize=8, color="tab:red")
         ax.set_yticks(range(len(inputs)), labels, fontsize=8)
