@@ -1,10 +1,11 @@
 """The three seed cases as scenarios, side by side with the figures the articles give.
 
 Huarui aging estate and Jinyuan deliberation (seed 001), Chaoyang five-society
-linkage (seed 004). Each case is its bundled scenario run with replications
-(seeds 1..reps); the model's figures are means with 95% t-intervals over
-replications, after warm-up. The baseline is run with the same seeds as a
-reference, and the aging estate also without elder visiting and partners.
+linkage (seed 004). Each case is its bundled scenario, run with replications on
+the sweep runner as one comparison (common random numbers: the baseline and the
+aging estate without elder visiting and partners share the seeds); the model's
+figures are means with 95% t-intervals over replications, after warm-up. The
+runs are a results folder (``--runs``), so an interrupted run resumes.
 
     python experiments/cases.py                  # 10 replications, full horizon, print tables
     python experiments/cases.py --doc docs/cases.md   # rewrite the tables in the document
@@ -17,16 +18,20 @@ import argparse
 import math
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sim import run_scenario
+from sim.experiments import load_experiment, load_results, run_experiment
+from sim.experiments.store import Store
 from sim.metrics import COVERAGE_WEEKS
 from sim.population import build_residents
 from sim.scenario import load_scenario
+from sim.stats import mean_ci
+
+SEED = 1
+"""Master seed of the cases' runs (replication seeds derive from it, as in every sweep)."""
 
 AGING_NEITHER = {"volunteers.elder_visiting_skill_share": 0.0,
                  "enterprises.partners_per_community": 0.0, "enterprises.recruit_per_year": 0.0}
@@ -47,21 +52,16 @@ def per_year(ts, column: str, warm: int) -> float:
     return float(kept[column].sum()) / (len(kept) / 52.0) if len(kept) else 0.0
 
 
-def one_run(task: tuple[str, int, int | None]) -> dict[str, float]:
-    """One replication of one arm: the summary plus figures read from the weekly series."""
-    arm, seed, weeks = task
-    scenario, overrides = ARMS[arm]
-    res = run_scenario(scenario, seed=seed, weeks=weeks, overrides=overrides or None)
-    s = res.scenario
-    ts = res.timeseries
+def figures(s, seed: int, summary: dict[str, float], ts) -> dict[str, float]:
+    """One replication's summary plus the figures read from its weekly series and population."""
     warm = s.simulation.warmup_weeks
-    out = dict(res.summary)
+    out = dict(summary)
     pop = build_residents(s, np.random.default_rng(seed))
     out["residents"] = float(pop.n)
     out["households"] = float(pop.households_per_community.sum())
     out["aged_60_plus"] = float((pop.age >= 60).sum())
     out["share_aged_60_plus"] = float((pop.age >= 60).mean())
-    out["elderly_alone"] = float(((pop.age >= 60) & pop.lives_alone).sum())
+    out["elderly_alone"] = float(len(pop.elder_alone))
     out["partners_start"] = float(ts["enterprises_engaged"].iloc[0])
     meetings = per_year(ts, "deliberation_meetings", warm)
     out["meetings_per_year"] = meetings
@@ -76,18 +76,13 @@ def one_run(task: tuple[str, int, int | None]) -> dict[str, float]:
     out["charity_yuan_per_year"] = (out["money_in_foundation_per_year"] + out["money_in_enterprise_per_year"]
                                     + out["money_in_charity_market_per_year"])
     out["contracts_per_year"] = per_year(ts, "contracts_ended", warm)
+    out["ngos_per_community"] = float(s.funding.ngos / s.population.communities)
     return out
 
 
 def interval(x: list[float]) -> tuple[float, float, float]:
-    from scipy import stats
-
-    a = np.asarray(x, dtype=float)
-    m = float(a.mean())
-    if len(a) < 2:
-        return m, m, m
-    half = float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
-    return m, m - half, m + half
+    m, lo, hi = mean_ci(x)
+    return (m, m, m) if math.isnan(lo) else (m, lo, hi)
 
 
 @dataclass(frozen=True)
@@ -220,18 +215,24 @@ CASES: dict[str, tuple[str, list[Row]]] = {
 }
 
 
-def run_all(reps: int, weeks: int | None, workers: int) -> dict[str, list[dict[str, float]]]:
-    tasks = [(arm, seed, weeks) for arm in ARMS for seed in range(1, reps + 1)]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            results = list(ex.map(one_run, tasks))
-    else:
-        results = [one_run(t) for t in tasks]
+def run_all(reps: int, weeks: int | None, workers: int, runs_dir: Path,
+            resume: bool = False) -> dict[str, list[dict[str, float]]]:
+    """Every arm's replications, run on the sweep runner into ``runs_dir``."""
+    exp = load_experiment({"name": "cases", "design": {"kind": "scenarios", "scenarios": [
+        {"scenario": scenario, "label": arm, "set": overrides} for arm, (scenario, overrides) in ARMS.items()]},
+        "replications": reps, "seed": SEED, "weeks": weeks, "save_series": True}, folder=Path("."))
+    outcome = run_experiment(exp, runs_dir, workers=workers, resume=resume, progress=False,
+                             command="python experiments/cases.py")
+    if outcome.interrupted or outcome.failures or outcome.broken:
+        raise SystemExit(f"cases: runs did not finish ({outcome.status}); rerun with --resume")
+    store = Store(runs_dir)
+    labels = {int(p): label for p, label in zip(store.design()["point_id"], store.design()["label"], strict=True)}
+    summaries = load_results(runs_dir).set_index(["point_id", "replication"])
     runs: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
-    for (arm, _, _), r in zip(tasks, results, strict=True):
-        r["ngos_per_community"] = float(load_scenario(ARMS[arm][0]).funding.ngos
-                                        / load_scenario(ARMS[arm][0]).population.communities)
-        runs[arm].append(r)
+    for point, rep, ts in store.iter_series():
+        row = summaries.loc[(point, rep)]
+        arm = labels[point]
+        runs[arm].append(figures(exp.scenarios[arm], int(row["seed"]), row.to_dict(), ts))
     return runs
 
 
@@ -246,7 +247,8 @@ def table(case: str, runs: dict[str, list[dict[str, float]]]) -> str:
 
 def render(runs: dict[str, list[dict[str, float]]], reps: int, weeks: int | None) -> dict[str, str]:
     horizon = f"{weeks} weeks" if weeks else "each scenario's horizon (260 weeks, 52 of warm-up)"
-    setting = f"{reps} replications (seeds 1-{reps}), {horizon}.\n\n"
+    setting = (f"{reps} replications (master seed {SEED}, common random numbers), {horizon}; "
+               "`python experiments/cases.py --doc docs/cases.md`.\n\n")
     return {case: setting + table(case, runs) for case in CASES}
 
 
@@ -268,11 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     ap.add_argument("--doc", type=Path, help="rewrite the <!-- cases:NAME --> blocks of this document")
     ap.add_argument("--out", type=Path, help="write the tables to this Markdown file")
+    ap.add_argument("--runs", type=Path, default=Path("results/cases"),
+                    help="results folder of the runs (default results/cases)")
+    ap.add_argument("--resume", action="store_true", help="continue the runs saved in --runs")
     args = ap.parse_args(argv)
     reps, weeks = (2, 80) if args.quick else (args.reps, args.weeks)
     if reps < 2:
         ap.error("--reps must be at least 2")
-    runs = run_all(reps, weeks, max(args.workers, 1))
+    runs = run_all(reps, weeks, max(args.workers, 1), args.runs, args.resume)
     tables = render(runs, reps, weeks)
     text = "\n".join(f"## {case}\n\n{t}" for case, t in tables.items())
     if args.doc:

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .population import N_TYPES
+from .schema import N_TYPES
 
 SOURCES = ("government", "foundation", "enterprise", "charity_market")
 USES = ("salaries", "overhead", "activities", "assistance", "closed_agency_reserves")

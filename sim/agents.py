@@ -9,71 +9,68 @@ and keep their state on the agent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
-from .population import N_TYPES
-from .schema import NEED_TYPES
-
-if TYPE_CHECKING:
-    from .model import CommunityModel
+from .schema import N_TYPES, NEED_TYPES
 
 
-def _array_property(array: str, attr: str, doc: str, cast=float):
+def _array_property(block: str, attr: str, doc: str, cast=float, writable: bool = True):
+    """An attribute that reads (and writes) row ``idx`` of an array of the model's state."""
     def fget(self):
-        return cast(getattr(getattr(self.model, array), attr)[self.idx])
+        return cast(getattr(getattr(self.model.world, block), attr)[self.idx])
 
     def fset(self, value):
-        getattr(getattr(self.model, array), attr)[self.idx] = value
+        getattr(getattr(self.model.world, block), attr)[self.idx] = value
 
-    return property(fget, fset, doc=doc)
+    return property(fget, fset if writable else None, doc=doc)
 
 
 class Resident(mesa.Agent):
     """A resident (居民): a view onto row ``idx`` of the resident arrays."""
 
-    def __init__(self, model: CommunityModel, idx: int):
+    def __init__(self, model: mesa.Model, idx: int):
         super().__init__(model)
         self.idx = idx
 
-    age = _array_property("residents", "age", "Age in years.")
-    lives_alone = _array_property("residents", "lives_alone", "Lives in a one-person household.", bool)
-    disabled = _array_property("residents", "disabled", "Has a disability.", bool)
-    low_income = _array_property("residents", "low_income", "Lives in a low-income household.", bool)
+    age = _array_property("residents", "age", "Age in years.", writable=False)
+    lives_alone = _array_property("residents", "lives_alone", "Lives in a one-person household.", bool,
+                                  writable=False)
+    disabled = _array_property("residents", "disabled", "Has a disability.", bool, writable=False)
+    low_income = _array_property("residents", "low_income", "Lives in a low-income household.", bool,
+                                 writable=False)
     trust = _array_property("residents", "trust", "Trust in community institutions (0-1).")
     belonging = _array_property("residents", "belonging", "Sense of belonging (0-1).")
     wellbeing = _array_property("residents", "wellbeing", "Wellbeing (0-1).")
-    willingness = _array_property("residents", "willingness", "Willingness to take part (0-1).")
-    community = _array_property("residents", "community", "Community index.", int)
-    household = _array_property("residents", "household", "Household index.", int)
+    willingness = _array_property("residents", "willingness", "Willingness to take part (0-1), a trait.",
+                                  writable=False)
+    community = _array_property("residents", "community", "Community index.", int, writable=False)
+    household = _array_property("residents", "household", "Household index.", int, writable=False)
 
     @property
     def open_needs(self) -> dict[str, float]:
         """Open needs by type, with their severity."""
-        needs = self.model.needs
+        needs = self.model.world.needs
         lo = self.idx * N_TYPES
         return {t: float(needs.severity[lo + k]) for k, t in enumerate(NEED_TYPES)
                 if needs.open[lo + k]}
 
     @property
     def neighbours(self) -> list[int]:
-        a = self.model.adjacency
+        a = self.model.world.network.base
         return a.indices[a.indptr[self.idx]:a.indptr[self.idx + 1]].tolist()
 
     @property
     def is_volunteer(self) -> bool:
-        return bool(self.model.volunteers.active[self.idx])
+        return bool(self.model.world.volunteers.active[self.idx])
 
 
 class Volunteer(mesa.Agent):
-    """A community volunteer (社区志愿者): a view onto the volunteer arrays of one resident."""
+    """A community volunteer (社区志愿者): a view onto the volunteer arrays of resident ``idx``."""
 
-    def __init__(self, model: CommunityModel, resident: int):
+    def __init__(self, model: mesa.Model, idx: int):
         super().__init__(model)
-        self.resident = resident
-        self.idx = resident
+        self.idx = idx
 
     active = _array_property("volunteers", "active", "Currently volunteering.", bool)
     motivation = _array_property("volunteers", "motivation", "Motivation (0-1).")
@@ -81,33 +78,27 @@ class Volunteer(mesa.Agent):
     elder_visitor = _array_property("volunteers", "elder_visitor",
                                     "Trained for elder visiting (低龄助高龄).", bool)
     coordinator = _array_property("volunteers", "coordinator",
-                                  "Unique id of the coordinating social worker, -1 if none.", int)
-
-    @property
-    def skills(self) -> list[str]:
-        return ["elder_visiting"] if self.elder_visitor else ["general"]
+                                  "Worker id (``wid``) of the coordinating social worker, -1 if none.", int)
 
 
 class SocialWorker(mesa.Agent):
-    """A professional social worker (社工) employed by an agency."""
+    """A professional social worker (社工) employed by an agency; ``wid`` indexes per-worker arrays."""
 
-    def __init__(self, model: CommunityModel, employer: NGO, community: int, salary: float,
+    def __init__(self, model: mesa.Model, wid: int, employer: NGO, community: int, salary: float,
                  certified: bool, experience_weeks: float = 0.0, tenure_weeks: int = 0):
         super().__init__(model)
+        self.wid = wid
         self.employer = employer
         self.community = community
         self.salary = salary
         self.certified = certified
         self.experience_weeks = experience_weeks
         self.tenure_weeks = tenure_weeks
-        self.hired_week = model.week - tenure_weeks
         self.caseload = 0
         self.burnout = 0.0
         self.satisfaction = 0.5
         self.demanded_hours = 0.0
         self.productivity = 0.0
-        self.wid = model.next_wid
-        model.next_wid += 1
 
     @property
     def in_first_year(self) -> bool:
@@ -143,7 +134,7 @@ class Contract:
 class NGO(mesa.Agent):
     """A social-work agency (社工机构) funded by contracts and grants."""
 
-    def __init__(self, model: CommunityModel, communities: list[int], cash: float):
+    def __init__(self, model: mesa.Model, communities: list[int], cash: float):
         super().__init__(model)
         self.communities = communities
         self.cash = cash
@@ -152,17 +143,16 @@ class NGO(mesa.Agent):
         self.failed = False
         self.resolved = 0
         self.vacancies: list[int] = []
+        self.headcount = dict.fromkeys(communities, 0)
+        """Staff in post by community (kept by hiring and separation)."""
 
     @property
     def workers(self) -> list[SocialWorker]:
-        return self.model.staff(self)
+        """Staff in hiring order (do not modify the list)."""
+        return self.model.world.rosters.staff(self)
 
-    @property
-    def funded_posts(self) -> int:
-        return self.contract.posts if self.contract else 0
-
-    def months_left(self) -> float:
-        return self.contract.months_left(self.model.week) if self.contract else 0.0
+    def months_left(self, week: int) -> float:
+        return self.contract.months_left(week) if self.contract else 0.0
 
 
 class Enterprise(mesa.Agent):
@@ -172,19 +162,16 @@ class Enterprise(mesa.Agent):
     SERVES = {"haircut": ("eldercare",), "cleaning": ("eldercare",),
               "clinic": ("eldercare", "children_youth"), "groceries": ("hardship",)}
 
-    def __init__(self, model: CommunityModel, community: int, service: str, engagement: float):
+    def __init__(self, model: mesa.Model, community: int, service: str, engagement: float):
         super().__init__(model)
         self.community = community
         self.service = service
         self.engagement = engagement
-        self.active = True
-        self.served = 0
 
     @property
     def need_types(self) -> list[int]:
         return [NEED_TYPES.index(t) for t in self.SERVES[self.service]]
 
 
-def resident_agents(model: CommunityModel) -> np.ndarray:
-    """Create one Resident view per resident (in index order)."""
-    return np.array([Resident(model, i) for i in range(model.residents.n)], dtype=object)
+ROSTER_KINDS = (SocialWorker, NGO, Enterprise)
+"""Agent kinds kept in rosters (few, read every week); residents and volunteers are views."""

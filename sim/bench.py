@@ -46,11 +46,8 @@ COMMUNITIES_PER_NGO = 4
 
 
 def scaled_scenario(residents: int, weeks: int, resident_agents: bool = True) -> dict[str, Any]:
-    """The baseline scaled to ``residents``: communities, agencies, staff and partners with it.
-
-    Posts and enterprise partners are set per 1,000 residents and per community in the
-    baseline, so they follow the number of residents and communities.
-    """
+    """The baseline at ``residents``: one community per 5,000 residents, one agency per four
+    communities; posts and partners follow (they are set per 1,000 residents and per community)."""
     from .scenario import load_scenario
 
     communities = math.ceil(residents / RESIDENTS_PER_COMMUNITY)
@@ -58,11 +55,9 @@ def scaled_scenario(residents: int, weeks: int, resident_agents: bool = True) ->
         "population.residents": residents,
         "population.communities": communities,
         "funding.ngos": max(1, round(communities / COMMUNITIES_PER_NGO)),
-        "simulation.horizon_weeks": weeks,
-        "simulation.warmup_weeks": min(52, weeks - 1),
         "simulation.resident_agents": resident_agents,
     }
-    return load_scenario("baseline", overrides).model_dump(mode="json")
+    return load_scenario("baseline", overrides, weeks=weeks).model_dump(mode="json")
 
 
 def _peak_rss_bytes() -> int:

@@ -26,33 +26,6 @@ COMMAND_MODULES = (
     "sim.bench",
 )
 
-HEADLINE = (
-    ("sw_turnover_rate", "Social-worker turnover (per year)", "{:.1%}"),
-    ("sw_quit_rate", "  of which quits", "{:.1%}"),
-    ("sw_layoff_rate", "  of which layoffs", "{:.1%}"),
-    ("sw_first_year_quit_rate", "Quit rate, first year of tenure", "{:.1%}"),
-    ("sw_later_quit_rate", "Quit rate, after the first year", "{:.1%}"),
-    ("sw_vacancy_rate", "Vacancy rate", "{:.1%}"),
-    ("sw_median_tenure_years", "Median tenure in post (years)", "{:.1f}"),
-    ("sw_burnout_mean", "Mean burnout (0-1)", "{:.2f}"),
-    ("needs_arisen_per_year", "Needs arisen per year", "{:,.0f}"),
-    ("needs_resolved_per_year", "Needs resolved per year", "{:,.0f}"),
-    ("resolution_rate", "Resolution rate", "{:.1%}"),
-    ("mean_wait_weeks", "Mean weeks waited in the ledger", "{:.1f}"),
-    ("mean_weeks_to_resolution", "Mean weeks from need arising to resolution", "{:.1f}"),
-    ("backlog_end", "Ledger backlog at end", "{:,.0f}"),
-    ("coverage_vulnerable", "Vulnerable residents reached in the last quarter", "{:.1%}"),
-    ("trust_mean", "Mean trust (0-1)", "{:.2f}"),
-    ("belonging_mean", "Mean belonging (0-1)", "{:.2f}"),
-    ("wellbeing_mean", "Mean wellbeing (0-1)", "{:.2f}"),
-    ("volunteer_rate", "Active volunteers (share of adults)", "{:.1%}"),
-    ("volunteer_dropout_rate", "Volunteer drop-out (per year)", "{:.1%}"),
-    ("disputes_resolved_per_year", "Public disputes settled per year", "{:.1f}"),
-    ("cost_per_resolved_need", "Cost per resolved need (yuan)", "{:,.0f}"),
-    ("ngo_failures", "Agencies closed", "{:.0f}"),
-)
-
-
 class ArgumentParser(argparse.ArgumentParser):
     """Argument errors are bad input too: one line, exit code 2."""
 
@@ -62,7 +35,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def simulation_int(name: str):
     """An argparse type for an integer argument held to the schema's bounds for ``simulation.<name>``."""
-    from .scenario import describe_field
+    from .inputs import describe_field
     from .schema import Simulation
 
     info = Simulation.model_fields[name]
@@ -111,34 +84,32 @@ EXPOSURE = {"sw_first_year_quit_rate": "sw_first_year_worker_years",
 
 
 def format_summary(summary: dict[str, float], title: str = "") -> str:
-    width = max(len(label) for _, label, _ in HEADLINE)
+    """The headline KPIs (:mod:`sim.outputs`), labelled, with units."""
+    from .outputs import headline, label
+
+    rows = []
+    for o in headline():
+        if o.name in summary:
+            value = o.format(summary[o.name])
+            if EXPOSURE.get(o.name) in summary:
+                value += f"  ({summary[EXPOSURE[o.name]]:.1f} worker-years)"
+            rows.append((label(o.name) if not o.label.startswith(" ") else o.label, value))
+    width = max((len(k) for k, _ in rows), default=0)
     lines = [title] if title else []
-    for key, label, fmt in HEADLINE:
-        if key in summary:
-            value = fmt.format(summary[key])
-            if EXPOSURE.get(key) in summary:
-                value += f"  ({summary[EXPOSURE[key]]:.1f} worker-years)"
-            lines.append(f"  {label:<{width}}  {value}")
+    lines += [f"  {k:<{width}}  {v}" for k, v in rows]
     return "\n".join(lines)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .params import parse_assignments
     from .run import check_writable, run_scenario, write_outputs
-    from .scenario import load_scenario, parse_assignments
+    from .scenario import load_scenario
 
-    overrides = parse_assignments(args.set or [])
-    scenario = load_scenario(args.scenario, overrides)
-    seed = args.seed if args.seed is not None else scenario.simulation.seed
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{seed}"
+    scenario = load_scenario(args.scenario, parse_assignments(args.set or []), seed=args.seed, weeks=args.weeks)
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.simulation.seed}"
     check_out_folder(out)
     check_writable(out)
-    if args.weeks is not None:
-        for event in scenario.timeline:
-            if event.week >= args.weeks:
-                warnings.warn(f"--weeks {args.weeks} ends the run before the timeline event in week "
-                              f"{event.week} ({event.label or 'unlabelled'}); it will not apply",
-                              UserWarning, stacklevel=1)
-    result = run_scenario(scenario, seed=args.seed, weeks=args.weeks)
+    result = run_scenario(scenario)
     try:
         write_outputs(result, out, figure=not args.no_figure)
     except OSError as exc:
@@ -172,7 +143,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from .scenario import bundled_scenarios, read_yaml
+    from .inputs import read_yaml
+    from .scenario import bundled_scenarios
 
     items = bundled_scenarios()
     width = max((len(n) for n in items), default=0)

@@ -35,6 +35,7 @@ BLOCK = re.compile(r"(<!-- (?P<kind>params|calibration):(?P<section>[\w.]+) -->\
 RANKS = re.compile(r"<!-- morris-ranks: (?P<json>\{.*?\}) -->", re.S)
 SUMMARY = re.compile(r"(<!-- evidence-summary -->\n)(?P<body>.*?)(<!-- /evidence-summary -->)", re.S)
 MORRIS = re.compile(r"(<!-- morris -->\n)(?P<body>.*?)(<!-- /morris -->)", re.S)
+CHANGES = re.compile(r"(<!-- changes -->\n)(?P<body>.*?)(<!-- /changes -->)", re.S)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,26 @@ def evidence_summary() -> str:
     return "\n".join(rows) + "\n"
 
 
+def changes_table() -> str:
+    """When a change during a run takes effect, for every parameter (the schema's marking)."""
+    from .params import ParamPath
+    from .schema import When
+
+    by_when: dict[When, list[str]] = {w: [] for w in When}
+    for p in parameters():
+        by_when[ParamPath.parse(p.path).when].append(p.path)
+    rows = ["| a change takes effect | parameters |", "|---|---|"]
+    for when, paths in by_when.items():
+        if not paths:
+            continue
+        if when is When.NOW:
+            listed = f"the other {len(paths)} parameters"
+        else:
+            listed = ", ".join(f"`{x}`" for x in paths)
+        rows.append(f"| **{when.value}**: {_cell(when.meaning)} | {listed} |")
+    return "\n".join(rows) + "\n"
+
+
 def morris_ranks(text: str) -> dict[str, int]:
     m = RANKS.search(text)
     return json.loads(m.group("json")) if m else {}
@@ -177,6 +198,7 @@ def render(text: str) -> str:
         return m.group(1) + body + m.group(5)
 
     text = SUMMARY.sub(lambda m: m.group(1) + evidence_summary() + m.group(3), text)
+    text = CHANGES.sub(lambda m: m.group(1) + changes_table() + m.group(3), text)
     return BLOCK.sub(block, text)
 
 

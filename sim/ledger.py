@@ -8,48 +8,41 @@ down each group's list in priority order: all vectorised, no per-need loop.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .population import N_TYPES
-
-if TYPE_CHECKING:
-    from .model import CommunityModel
+from .schema import N_TYPES
+from .state import Context, NeedState, Residents
 
 
-def priority(model: CommunityModel, flat: np.ndarray) -> np.ndarray:
-    p = model.s.needs
-    needs = model.needs
+def priority(needs: NeedState, r: Residents, flat: np.ndarray, ctx: Context) -> np.ndarray:
+    p = ctx.p.needs
     resident = flat // N_TYPES
-    waited = (model.week - needs.arisen_week[flat]) / 52.0
+    waited = (ctx.week - needs.arisen_week[flat]) / 52.0
     return (p.priority_weight_severity * needs.severity[flat]
-            + p.priority_weight_vulnerability * model.residents.vulnerability[resident]
+            + p.priority_weight_vulnerability * r.vulnerability[resident]
             + p.priority_weight_waiting * np.minimum(waited, 2.0))
 
 
-def listed(model: CommunityModel) -> np.ndarray:
+def listed(needs: NeedState) -> np.ndarray:
     """Flat indices of the needs on the ledger: found and open (held as a case or waiting).
 
     Found needs are few next to all (resident, type) slots, so everything else
     about the ledger is read at these indices rather than over whole arrays.
     """
-    needs = model.needs
     flat = np.flatnonzero(needs.found)
     return flat[needs.open[flat]]
 
 
-def held(model: CommunityModel) -> np.ndarray:
+def held(needs: NeedState) -> np.ndarray:
     """Flat indices of needs held as a case by a worker."""
-    flat = listed(model)
-    return flat[model.needs.worker[flat] >= 0]
+    flat = listed(needs)
+    return flat[needs.worker[flat] >= 0]
 
 
-def waiting(model: CommunityModel, types: np.ndarray | None = None,
+def waiting(needs: NeedState, types: np.ndarray | None = None,
             max_severity: float | None = None) -> np.ndarray:
     """Flat indices of found, open needs not held as a case (the waiting list)."""
-    needs = model.needs
-    flat = listed(model)
+    flat = listed(needs)
     keep = needs.worker[flat] < 0
     if max_severity is not None:
         keep &= needs.severity[flat] <= max_severity

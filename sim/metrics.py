@@ -1,74 +1,74 @@
-"""Weekly series and the summary of key performance indicators (KPIs).
+"""The weekly record and the summary of key performance indicators (KPIs).
 
-Each week the model records one row of array reductions; the Mesa
-DataCollector reads that row. The summary covers the weeks after warm-up.
+Each week the model records one row of array reductions into its Mesa
+``DataCollector`` (the one weekly record: ``model_vars`` holds the columns
+declared in :mod:`sim.outputs`). The summary covers the weeks after warm-up.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
-from . import ledger
+from . import ledger, outputs
 from .accounts import SOURCES, USES
-from .population import N_TYPES
+from .state import World
+from .submodels import funding
 
-if TYPE_CHECKING:
-    from .model import CommunityModel
-
-COUNTERS = (
-    "needs_arisen", "needs_found", "needs_resolved", "needs_dropped", "wait_weeks_sum",
-    "weeks_to_resolution_sum",
-    "found_self_report", "found_outreach", "found_volunteer", "found_referral",
-    "served_case", "served_group", "served_activity", "served_volunteer", "served_enterprise",
-    "resolved_case", "resolved_group", "resolved_volunteer", "resolved_enterprise",
-    "resolved_assistance", "cases_opened", "cases_handed_back", "outreach_visits",
-    "sw_hires", "sw_quits", "sw_layoffs", "volunteer_recruits", "volunteer_dropouts",
-    "enterprise_joins", "enterprise_exits", "disputes_arisen", "disputes_resolved",
-    "deliberation_meetings", "deliberation_participants", "disputes_at_meetings", "activities_held", "ties_formed",
-    "contracts_ended", "contracts_renewed", "contracts_lost", "ngo_failures",
-    "quit_hazard_sum", "quit_hazard_n",
-)
-STATES = (
-    "sw_headcount", "sw_posts_funded", "sw_vacancies", "sw_first_year", "sw_burnout_mean",
-    "sw_satisfaction_mean", "sw_caseload_mean", "sw_pay_ratio_mean", "local_wage",
-    "open_needs", "backlog", "waiting_list", "trust_mean", "belonging_mean", "wellbeing_mean",
-    "volunteers_active", "volunteers_registered", "volunteer_coverage_mean",
-    "enterprises_engaged", "disputes_open", "ngos", "ngo_cash", "community_fund",
-    "coverage_vulnerable", "coverage_elderly_alone",
-)
+COUNTERS = tuple(o.name for o in outputs.COUNTER_SERIES)
+STATES = tuple(o.name for o in outputs.STATE_SERIES)
+MONEY = tuple(o.name for o in outputs.MONEY_SERIES)
+COLUMNS = tuple(o.name for o in outputs.SERIES)
 COVERAGE_WEEKS = 13
 """A vulnerable resident counts as covered if contacted (visited, served, or at an activity)
 in the last quarter."""
-MONEY = tuple(f"money_in_{s}" for s in SOURCES) + tuple(f"money_out_{u}" for u in USES)
-COLUMNS = ("week",) + COUNTERS + STATES + MONEY
 
 
-class Recorder:
-    """Weekly rows and running totals of the counters."""
+class WeeklyRecord(mesa.DataCollector):
+    """The weekly record: one row of declared columns a week, and running totals of the counters.
 
-    def __init__(self, model: CommunityModel):
-        r = model.residents
+    A Mesa ``DataCollector`` whose rows are computed in one pass over the
+    model's arrays (rather than by one reporter function per column), so
+    ``get_model_vars_dataframe`` and ``mesa.batch_run`` read it as usual.
+    """
+
+    def __init__(self, world: World):
+        super().__init__()
+        self.model_reporters = {c: c for c in COLUMNS}
+        self.model_vars = {c: [] for c in COLUMNS}
+        self.world = world
+        r = world.residents
         self.vulnerable = np.flatnonzero(r.vulnerable)
-        self.elder_alone = np.flatnonzero((r.age >= 60) & r.lives_alone)
+        self.elder_alone = r.elder_alone
         self.adults = int((r.age >= 18).sum())
-        self.columns: dict[str, list[float]] = {c: [] for c in COLUMNS}
+        self.headcount_start = len(world.rosters.workers)
+        self.volunteers_start = int(world.volunteers.active.sum())
         self.totals: defaultdict[str, float] = defaultdict(float)
         self.last: dict[str, float] = {}
 
-    def record(self, model: CommunityModel) -> None:
-        t = model.tally
-        r = model.residents
-        needs = model.needs
-        workers = model.workers
-        row: dict[str, float] = {"week": model.week}
+    @property
+    def columns(self) -> dict[str, list[float]]:
+        return self.model_vars
+
+    def collect(self, model: mesa.Model) -> None:
+        """Record this week's row (``model`` is the one whose world this record was built on)."""
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(getattr(model, "time", model.steps))
+        world = self.world
+        ctx = world.ctx
+        t = ctx.tally
+        r = world.residents
+        needs = world.needs
+        workers = world.rosters.workers
+        ngos = world.rosters.ngos
+        row: dict[str, float] = {"week": ctx.week}
         for c in COUNTERS:
             row[c] = float(t[c])
             self.totals[c] += row[c]
-        posts = sum(model.funding.affordable_posts(model, n) for n in model.ngos)
+        posts = sum(funding.affordable_posts(n, world.labour, ctx) for n in ngos)
         row["sw_headcount"] = len(workers)
         row["sw_posts_funded"] = posts
         row["sw_vacancies"] = max(posts - len(workers), 0)
@@ -77,33 +77,33 @@ class Recorder:
         row["sw_burnout_mean"] = math.fsum(w.burnout for w in workers) / n_w
         row["sw_satisfaction_mean"] = math.fsum(w.satisfaction for w in workers) / n_w
         row["sw_caseload_mean"] = sum(w.caseload for w in workers) / n_w
-        row["sw_pay_ratio_mean"] = math.fsum(w.salary for w in workers) / n_w / model.local_wage
-        row["local_wage"] = model.local_wage
+        row["sw_pay_ratio_mean"] = math.fsum(w.salary for w in workers) / n_w / world.labour.local_wage
+        row["local_wage"] = world.labour.local_wage
         row["open_needs"] = float(np.count_nonzero(needs.open))
-        listed = ledger.listed(model)
+        listed = ledger.listed(needs)
         row["backlog"] = float(len(listed))
         row["waiting_list"] = float(np.count_nonzero(needs.worker[listed] < 0))
         row["trust_mean"] = float(r.trust.mean())
         row["belonging_mean"] = float(r.belonging.mean())
         row["wellbeing_mean"] = float(r.wellbeing.mean())
-        vol = model.volunteers
+        vol = world.volunteers
         row["volunteers_active"] = float(np.count_nonzero(vol.active))
         row["volunteers_registered"] = float(np.count_nonzero(vol.registered))
-        row["volunteer_coverage_mean"] = float(np.mean(model.volunteer_coverage))
-        row["enterprises_engaged"] = float(len(model.enterprises))
-        row["disputes_open"] = float(model.disputes_open.sum())
-        row["ngos"] = float(len(model.ngos))
-        row["ngo_cash"] = math.fsum(n.cash for n in model.ngos)
-        row["community_fund"] = float(model.fund.balance.sum())
-        since = model.week - COVERAGE_WEEKS
+        row["volunteer_coverage_mean"] = float(np.mean(vol.coverage))
+        row["enterprises_engaged"] = float(len(world.rosters.enterprises))
+        row["disputes_open"] = float(world.disputes.open.sum())
+        row["ngos"] = float(len(ngos))
+        row["ngo_cash"] = math.fsum(n.cash for n in ngos)
+        row["community_fund"] = float(world.fund.balance.sum())
+        since = ctx.week - COVERAGE_WEEKS
         row["coverage_vulnerable"] = _share(r.last_contact[self.vulnerable] >= since)
         row["coverage_elderly_alone"] = _share(r.last_contact[self.elder_alone] >= since)
         for s in SOURCES:
-            row[f"money_in_{s}"] = model.accounts.week_in[s]
+            row[f"money_in_{s}"] = world.accounts.week_in[s]
         for u in USES:
-            row[f"money_out_{u}"] = model.accounts.week_out[u]
+            row[f"money_out_{u}"] = world.accounts.week_out[u]
         for c in COLUMNS:
-            self.columns[c].append(row[c])
+            self.model_vars[c].append(row[c])
         self.last = row
 
 
@@ -111,19 +111,14 @@ def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if len(mask) else 0.0
 
 
-def reporters() -> dict:
-    """DataCollector model reporters: each reads this week's recorded row."""
-    return {c: (lambda m, c=c: m.recorder.last[c]) for c in COLUMNS}
-
-
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else 0.0
 
 
-def summary(model: CommunityModel) -> dict[str, float]:
+def summary(world: World, recorder: WeeklyRecord) -> dict[str, float]:
     """KPIs over the weeks after warm-up (all flows per year, all flat keys)."""
-    cols = {k: np.asarray(v, dtype=float) for k, v in model.recorder.columns.items()}
-    warm = model.s.simulation.warmup_weeks
+    cols = {k: np.asarray(v, dtype=float) for k, v in recorder.columns.items()}
+    warm = world.ctx.p.simulation.warmup_weeks
     keep = cols["week"] > warm
     if not keep.any():
         keep = np.ones_like(cols["week"], dtype=bool)
@@ -139,12 +134,12 @@ def summary(model: CommunityModel) -> dict[str, float]:
 
     head = mean("sw_headcount")
     quits, layoffs = total("sw_quits"), total("sw_layoffs")
-    sep = [s for s in model.separations if s[0] >= warm]
-    first_year_quits = sum(1 for s in sep if s[2] == "quit" and s[3])
-    later_quits = sum(1 for s in sep if s[2] == "quit" and not s[3])
+    sep = [s for s in world.labour.separations if s.week >= warm]
+    first_year_quits = sum(1 for s in sep if s.reason == "quit" and s.first_year)
+    later_quits = sum(1 for s in sep if s.reason == "quit" and not s.first_year)
     first_exposure = total("sw_first_year") / 52.0
     later_exposure = (total("sw_headcount") - total("sw_first_year")) / 52.0
-    tenure = [w.tenure_weeks / 52.0 for w in model.workers]
+    tenure = [w.tenure_weeks / 52.0 for w in world.rosters.workers]
     resolved = total("needs_resolved")
     arisen = total("needs_arisen")
     spent = math.fsum(total(f"money_out_{u}") for u in USES if u != "closed_agency_reserves")
@@ -183,7 +178,7 @@ def summary(model: CommunityModel) -> dict[str, float]:
         "belonging_mean": mean("belonging_mean"),
         "wellbeing_mean": mean("wellbeing_mean"),
         "volunteers_active_mean": mean("volunteers_active"),
-        "volunteer_rate": _ratio(mean("volunteers_active"), model.recorder.adults),
+        "volunteer_rate": _ratio(mean("volunteers_active"), recorder.adults),
         "volunteer_dropout_rate": _ratio(total("volunteer_dropouts"),
                                          mean("volunteers_active") * years),
         "volunteers_registered_end": float(cols["volunteers_registered"][-1]),
@@ -210,22 +205,4 @@ def summary(model: CommunityModel) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-KPI_NAMES = None
-"""Filled lazily by :func:`kpi_names`."""
-
-
-def kpi_names() -> list[str]:
-    """Names of the summary KPIs, in order (runs a tiny model once)."""
-    global KPI_NAMES
-    if KPI_NAMES is None:
-        from .model import CommunityModel
-
-        m = CommunityModel({"population": {"residents": 50},
-                            "simulation": {"horizon_weeks": 2, "warmup_weeks": 0,
-                                           "resident_agents": False}})
-        m.run()
-        KPI_NAMES = list(m.summary())
-    return list(KPI_NAMES)
-
-
-__all__ = ["Recorder", "reporters", "summary", "kpi_names", "COLUMNS", "N_TYPES"]
+__all__ = ["WeeklyRecord", "summary", "COLUMNS"]

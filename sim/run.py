@@ -54,29 +54,20 @@ def provenance(scenario: Scenario, seed: int) -> dict[str, Any]:
 
 
 def run_scenario(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
-                 weeks: int | None = None, overrides: dict[str, Any] | None = None) -> RunResult:
+                 weeks: int | None = None, overrides: dict[str, Any] | None = None,
+                 scale: float | None = None) -> RunResult:
     """Build the model, run it and return its summary and weekly series.
 
-    ``weeks`` shortens or extends the horizon (warm-up is cut to fit).
+    ``seed``, ``weeks``, ``overrides`` and ``scale`` derive a variant of the
+    scenario (see :func:`~sim.scenario.load_scenario`); it is validated once.
     """
-    s = load_scenario(scenario, overrides)
-    if weeks is not None or seed is not None:
-        data = s.model_dump()
-        if weeks is not None:
-            if weeks < 1:
-                raise UserError(f"must be at least 1, got {weeks}", field="--weeks")
-            data["simulation"]["horizon_weeks"] = weeks
-            data["simulation"]["warmup_weeks"] = min(data["simulation"]["warmup_weeks"], weeks - 1)
-            data["timeline"] = [e for e in data["timeline"] if e["week"] < weeks]
-        if seed is not None:
-            data["simulation"]["seed"] = seed
-        s = load_scenario(data)
+    s = load_scenario(scenario, overrides, seed=seed, weeks=weeks, scale=scale)
     start = time.perf_counter()
-    model = CommunityModel(s, rng=s.simulation.seed)
+    model = CommunityModel(s)
     model.run()
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     return RunResult(scenario=s, seed=s.simulation.seed, summary=model.summary(), timeseries=ts,
-                     seconds=time.perf_counter() - start, events=list(model.events_applied))
+                     seconds=time.perf_counter() - start, events=list(model.world.events))
 
 
 def check_writable(out: Path) -> None:

@@ -10,7 +10,8 @@ the domain notes (``../shared/DOMAIN.md``), one of the five source articles
 from __future__ import annotations
 
 import math
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,14 +24,46 @@ NEED_TYPES: tuple[str, ...] = (
     "disputes",
 )
 """Need types, in the column order of the need arrays."""
+N_TYPES = len(NEED_TYPES)
 
 
-def P(default: Any, unit: str, source: str, description: str, **constraints: Any) -> Any:
-    """A scenario parameter: default, unit and source travel with the field."""
+class When(StrEnum):
+    """When a change to a parameter during a run (a timeline event, a lever in the demo) takes effect."""
+
+    SETUP = "setup"
+    NOW = "now"
+    CONTRACT = "contract"
+    PAY = "pay"
+    HAZARD = "hazard"
+    PARTNERS = "partners"
+
+    @property
+    def meaning(self) -> str:
+        return {
+            When.SETUP: "read only when the model is built; a change during a run is refused",
+            When.NOW: "read every week, or by the event that uses it (a hire, an evaluation): from the "
+                      "week it is set",
+            When.CONTRACT: "read when a contract is signed: at each agency's next signing (a cut bites at "
+                           "renewal)",
+            When.PAY: "a new pay standard: every worker in post is raised to it at once",
+            When.HAZARD: "need rates: every resident's weekly chance of each need is recomputed at once",
+            When.PARTNERS: "partners per community: partners are signed, or the least engaged let go, at once",
+        }[self]
+
+
+def P(default: Any, unit: str, source: str, description: str, when: When | None = None,
+      **constraints: Any) -> Any:
+    """A scenario parameter: default, unit, source and when a change applies travel with the field.
+
+    ``when`` defaults to the section's (:attr:`Section.changes`).
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if when is not None:
+        extra["when"] = when.value
     return Field(
         default,
         description=f"{description} [{unit}] Source: {source}",
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=extra,
         **constraints,
     )
 
@@ -44,6 +77,8 @@ def path_safe_name(v: str) -> str:
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    changes: ClassVar[When] = When.NOW
+    """When a change to one of the section's parameters applies, unless the field says otherwise."""
 
 
 class PerNeedType(Section):
@@ -61,6 +96,8 @@ class PerNeedType(Section):
 
 
 class Simulation(Section):
+    changes: ClassVar[When] = When.SETUP
+
     horizon_weeks: int = P(260, "weeks", "issue spec: five years", "Weeks simulated.", ge=1, le=5200)
     warmup_weeks: int = P(
         52, "weeks", "assumption: one year for caseloads and tenure to settle",
@@ -75,6 +112,8 @@ class Simulation(Section):
 
 
 class Population(Section):
+    changes: ClassVar[When] = When.SETUP
+
     residents: int = P(5000, "persons", "assumption: typical urban community of 3,000-10,000",
                        "Residents in all communities.", ge=1, le=50_000_000)
     communities: int = P(1, "communities", "assumption", "Communities (社区), each with its own ledger.",
@@ -105,6 +144,8 @@ class Population(Section):
 
 
 class Network(Section):
+    changes: ClassVar[When] = When.SETUP
+
     neighbour_ties: float = P(3.0, "ties/resident", "assumption",
                               "Mean ties to other residents of the same building.", ge=0, le=50)
     cross_building_ties: float = P(1.0, "ties/resident", "assumption",
@@ -126,16 +167,16 @@ class Needs(Section):
                     hardship=0.05, disputes=0.03),
         "needs/eligible resident/year", "assumption, tuned so a typical community is short of capacity",
         "Base yearly rate at which a need arises for an eligible resident with no risk factor. "
-        "Eldercare: aged 60+ or disabled; children_youth: under 18; employment: 18-59.")
+        "Eldercare: aged 60+ or disabled; children_youth: under 18; employment: 18-59.", when=When.HAZARD)
     risk_lives_alone: float = P(2.0, "rate ratio", "assumption", "Need rate multiplier for living alone.",
-                                ge=0, le=100)
+                                ge=0, le=100, when=When.HAZARD)
     risk_disabled: float = P(2.0, "rate ratio", "assumption", "Need rate multiplier for disability.",
-                             ge=0, le=100)
+                             ge=0, le=100, when=When.HAZARD)
     risk_low_income: float = P(2.5, "rate ratio", "assumption",
                                "Need rate multiplier for low income (hardship, employment, family).",
-                               ge=0, le=100)
+                               ge=0, le=100, when=When.HAZARD)
     risk_age_80_plus: float = P(1.5, "rate ratio", "assumption",
-                                "Eldercare rate multiplier for residents aged 80+.", ge=0, le=100)
+                                "Eldercare rate multiplier for residents aged 80+.", ge=0, le=100, when=When.HAZARD)
     initial_severity_mean: float = P(0.35, "severity (0-1)", "assumption",
                                      "Mean severity of a need when it arises (Beta distributed).",
                                      ge=0.01, le=0.99)
@@ -184,13 +225,13 @@ class Workforce(Section):
     posts_per_1000_residents: float = P(
         1.0, "posts/1,000 residents",
         "assumption informed by seed 004 (Chaoyang: 3,700 new posts for a district of ~3.5 million)",
-        "Social-worker posts specified in purchase-of-service contracts.", ge=0, le=100)
+        "Social-worker posts specified in purchase-of-service contracts.", ge=0, le=100, when=When.CONTRACT)
     salary_ratio: float = P(0.64, "share of local average wage",
                             "DOMAIN: ~64% (Qingyi 2017 survey: 3,975 yuan/month vs 74,318 yuan/yr)",
-                            "Social-worker pay relative to the local average wage.", ge=0.05, le=5)
+                            "Social-worker pay relative to the local average wage.", ge=0.05, le=5, when=When.PAY)
     local_average_wage_yuan_year: float = P(74318.0, "yuan/year",
                                             "DOMAIN: urban non-private average wage 2017",
-                                            "Local average wage at week 0.", ge=1000, le=1e7)
+                                            "Local average wage at week 0.", ge=1000, le=1e7, when=When.SETUP)
     wage_growth_per_year: float = P(0.07, "share/year",
                                     "assumption: urban wages grew ~7-9%/yr in the 2010s",
                                     "Yearly growth of the local average wage.", ge=-0.5, le=1)
@@ -283,7 +324,7 @@ class Workforce(Section):
                                          le=10)
     initial_tenure_mean_weeks: float = P(
         200.0, "weeks", "assumption: near the steady state of ~20%/yr turnover (mean ~5 years)",
-        "Mean tenure (exponential) of the staff in post at week 0.", ge=0, le=2000)
+        "Mean tenure (exponential) of the staff in post at week 0.", ge=0, le=2000, when=When.SETUP)
     hiring_lag_weeks: float = P(8.0, "weeks", "assumption", "Mean weeks to fill a vacancy at reference pay.",
                                 ge=0, le=520)
     hiring_lag_pay_exponent: float = P(2.0, "elasticity", "assumption",
@@ -308,19 +349,19 @@ class Workforce(Section):
 
 class Funding(Section):
     ngos: int = P(1, "agencies", "DOMAIN: Chaoyang 53 agencies for 96 community stations",
-                  "Social-work agencies (NGOs) holding contracts.", ge=1, le=100_000)
+                  "Social-work agencies (NGOs) holding contracts.", ge=1, le=100_000, when=When.SETUP)
     contract_value_per_post_yuan_year: float = P(
         80000.0, "yuan/post/year", "DOMAIN: >=80,000 yuan per social worker-year (Shanghai 2014)",
-        "Purchase-of-service contract value per funded post.", ge=0, le=1e8)
+        "Purchase-of-service contract value per funded post.", ge=0, le=1e8, when=When.CONTRACT)
     budget_multiplier: float = P(1.0, "multiplier", "assumption",
                                  "Scales the purchase-of-service budget at each contract signing.",
-                                 ge=0, le=100)
+                                 ge=0, le=100, when=When.CONTRACT)
     budget_growth_per_year: float = P(0.07, "share/year", "assumption: budgets track wages",
-                                      "Yearly growth of contract value per post.", ge=-0.5, le=1)
+                                      "Yearly growth of contract value per post.", ge=-0.5, le=1, when=When.CONTRACT)
     contract_term_years: int = P(1, "years", "DOMAIN: usually 1 year, up to 3 (MoF rules art. 24)",
-                                 "Contract term.", ge=1, le=10)
+                                 "Contract term.", ge=1, le=10, when=When.CONTRACT)
     instalments_per_year: int = P(4, "payments/year", "assumption", "Contract payments per year.",
-                                  ge=1, le=52)
+                                  ge=1, le=52, when=When.CONTRACT)
     renewal_floor: float = P(0.65, "probability", "assumption",
                              "Renewal chance at the worst evaluation.", ge=0, le=1)
     renewal_ceiling: float = P(0.98, "probability", "assumption",
@@ -337,7 +378,7 @@ class Funding(Section):
     overhead_per_post_yuan_year: float = P(8000.0, "yuan/post/year", "assumption",
                                            "NGO overhead (rent, admin) per filled post.", ge=0, le=1e7)
     initial_cash_months: float = P(2.0, "months of payroll", "assumption",
-                                   "Cash an NGO holds at week 0.", ge=0, le=120)
+                                   "Cash an NGO holds at week 0.", ge=0, le=120, when=When.SETUP)
     foundation_grant_yuan_year: float = P(0.0, "yuan/year per community",
                                           "DOMAIN: Chaoyang >1M yuan pooled by 17 street centres",
                                           "Foundation grants to NGOs.", ge=0, le=1e10)
@@ -348,7 +389,7 @@ class CommunityFund(Section):
                                         "seed 001: handicraft workshop sales to the community fund",
                                         "Charity-market income to the community fund.", ge=0, le=1e9)
     initial_balance_yuan: float = P(5000.0, "yuan per community", "assumption",
-                                    "Community fund balance at week 0.", ge=0, le=1e10)
+                                    "Community fund balance at week 0.", ge=0, le=1e10, when=When.SETUP)
     activity_cost_yuan: float = P(300.0, "yuan/activity", "assumption",
                                   "Materials for one community activity.", ge=0, le=1e7)
     assistance_yuan: float = P(500.0, "yuan/need", "assumption",
@@ -384,9 +425,9 @@ class Services(Section):
 
 class Volunteers(Section):
     initial_registered_share: float = P(0.08, "share of adults", "assumption: registered >> active (DOMAIN)",
-                                        "Adults registered as volunteers at week 0.", ge=0, le=1)
+                                        "Adults registered as volunteers at week 0.", ge=0, le=1, when=When.SETUP)
     initial_active_share: float = P(0.3, "share of registered", "assumption",
-                                    "Registered volunteers active at week 0.", ge=0, le=1)
+                                    "Registered volunteers active at week 0.", ge=0, le=1, when=When.SETUP)
     recruit_probability: float = P(0.15, "probability per reach", "assumption",
                                    "Chance an adult with high belonging, reached by an activity or "
                                    "visit, becomes active.", ge=0, le=1)
@@ -433,7 +474,7 @@ class Volunteers(Section):
 
 class Enterprises(Section):
     partners_per_community: float = P(2.0, "enterprises/community", "assumption; seed 001: Huarui 12",
-                                      "Enterprise partners (社区合伙人) at week 0.", ge=0, le=10000)
+                                      "Enterprise partners (社区合伙人) at week 0.", ge=0, le=10000, when=When.PARTNERS)
     services_per_week: float = P(4.0, "services/week", "assumption: haircuts, cleaning, clinics",
                                  "In-kind services an engaged partner gives a week.", ge=0, le=10000)
     donation_yuan_year: float = P(3000.0, "yuan/year", "assumption",
@@ -453,6 +494,10 @@ class Enterprises(Section):
                                 ge=0, le=1000)
     max_severity: float = P(0.6, "severity (0-1)", "assumption",
                             "Most severe need an in-kind service can meet.", ge=0, le=1)
+    routine_wellbeing_gain: float = P(0.02, "wellbeing", "assumption: as a companionship visit "
+                                      "(volunteers.visit_wellbeing_gain)",
+                                      "Wellbeing an elderly resident living alone gains from a routine "
+                                      "in-kind service (理发、保洁、义诊, seed 001).", ge=0, le=1)
 
 
 class Deliberation(Section):
@@ -494,7 +539,7 @@ class Social(Section):
     initial_belonging_mean: float = P(0.45, "belonging (0-1)", "assumption", "Mean initial belonging.",
                                       ge=0, le=1)
     initial_spread: float = P(0.15, "sd", "assumption", "Spread of initial trust and belonging.", ge=0,
-                              le=1)
+                              le=1, when=When.SETUP)
     diffusion_per_week: float = P(0.05, "share/week", "assumption (Janssen et al. 2022)",
                                   "Weekly pull of trust and belonging toward network neighbours.", ge=0,
                                   le=1)
@@ -504,7 +549,7 @@ class Social(Section):
     unmet_trust_loss: float = P(0.002, "trust/week", "assumption",
                                 "Weekly trust lost while a found need waits unserved.", ge=0, le=1)
     willingness_mean: float = P(0.3, "share (0-1)", "DOMAIN: ~30% of adults volunteer (2021)",
-                                "Mean willingness to take part in community life.", ge=0, le=1)
+                                "Mean willingness to take part in community life.", ge=0, le=1, when=When.SETUP)
 
 
 class Event(Section):

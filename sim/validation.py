@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,19 +20,21 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .stats import bootstrap_ratio, mean_ci
 
 SERIES = ("backlog", "sw_headcount", "sw_layoffs", "sw_quits", "waiting_list")
 
 
 @dataclass(frozen=True)
 class Arm:
-    """One scenario variant: a bundled scenario plus overrides."""
+    """One scenario variant: a bundled scenario plus overrides, under a short name."""
 
+    name: str
     scenario: str
     overrides: tuple[tuple[str, Any], ...] = ()
 
     def key(self) -> str:
-        return self.scenario + "".join(f"|{k}={v}" for k, v in self.overrides)
+        return self.name
 
 
 @dataclass
@@ -51,104 +51,65 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _run_arm(arm: Arm, seed: int, weeks: int | None, scale: float) -> dict[str, Any]:
-    """One replication of one arm: KPIs, a few weekly series and tenure-split exposure."""
-    from .model import CommunityModel
-    from .scenario import load_scenario
-
-    s = load_scenario(arm.scenario, dict(arm.overrides))
-    data = s.model_dump()
-    data["population"]["residents"] = max(int(round(data["population"]["residents"] * scale)), 50)
-    data["simulation"]["resident_agents"] = False
-    if weeks is not None:
-        data["simulation"]["horizon_weeks"] = weeks
-        data["simulation"]["warmup_weeks"] = min(data["simulation"]["warmup_weeks"], weeks // 4)
-        data["timeline"] = [e for e in data["timeline"] if e["week"] < weeks]
-    model = CommunityModel(data, rng=seed)
-    model.run()
-    cols = model.recorder.columns
-    warm = model.s.simulation.warmup_weeks
-    week = np.asarray(cols["week"])
-    keep = week > warm
-    seps = [x for x in model.separations if x[0] >= warm]
-    return {
-        "summary": model.summary(),
-        "series": {k: list(map(float, cols[k])) for k in SERIES},
-        "first_year_quits": sum(1 for x in seps if x[2] == "quit" and x[3]),
-        "later_quits": sum(1 for x in seps if x[2] == "quit" and not x[3]),
-        "first_year_years": float(np.asarray(cols["sw_first_year"])[keep].sum() / 52.0),
-        "later_years": float((np.asarray(cols["sw_headcount"]) - np.asarray(cols["sw_first_year"]))[keep].sum()
-                             / 52.0),
-    }
-
-
-def t_interval(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-based confidence interval."""
-    from scipy import stats
-
-    a = np.asarray(x, dtype=float)
-    m = float(a.mean())
-    if len(a) < 2:
-        return m, m, m
-    half = float(stats.t.ppf(0.5 + level / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
-    return m, m - half, m + half
-
-
-def bootstrap_ratio(num: np.ndarray, den: np.ndarray, rng: np.random.Generator,
-                    n: int = 2000) -> tuple[float, float, float]:
-    """Ratio of pooled sums with a percentile bootstrap over replications."""
-    est = num.sum() / den.sum() if den.sum() > 0 else 0.0
-    idx = rng.integers(0, len(num), size=(n, len(num)))
-    d = den[idx].sum(axis=1)
-    boots = np.divide(num[idx].sum(axis=1), d, out=np.zeros(n), where=d > 0)
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return float(est), float(lo), float(hi)
-
-
 class Results:
-    """Replications by arm (all arms share the seeds: common random numbers)."""
+    """Replications by arm, read from the runs of the validation's results folder (the same seeds
+    in every arm: common random numbers)."""
 
-    def __init__(self, runs: dict[str, list[dict[str, Any]]]):
-        self.runs = runs
+    def __init__(self, root: Path, arms: Sequence[Arm]):
+        from .experiments.store import Store, load_results
+
+        self.store = Store(root)
+        self.runs = load_results(root)
+        design = self.store.design()
+        self.point = {label: int(pid) for pid, label in zip(design["point_id"], design["label"], strict=True)}
+        self.arms = {a.key(): a for a in arms}
+
+    def _rows(self, arm: Arm):
+        return self.runs[self.runs["point_id"] == self.point[arm.key()]].sort_values("replication")
 
     def kpi(self, arm: Arm, name: str) -> np.ndarray:
-        return np.array([r["summary"][name] for r in self.runs[arm.key()]])
+        return self._rows(arm)[name].to_numpy(dtype=float)
 
     def series(self, arm: Arm, name: str) -> np.ndarray:
-        return np.array([r["series"][name] for r in self.runs[arm.key()]])
+        return np.array([ts[name].to_numpy(dtype=float)
+                         for _, _, ts in self.store.iter_series(self.point[arm.key()])])
 
-    def field(self, arm: Arm, name: str) -> np.ndarray:
-        return np.array([r[name] for r in self.runs[arm.key()]], dtype=float)
+    def quits(self, arm: Arm, first_year: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Quits and worker-years in (or after) the first year of tenure, per replication."""
+        rate = "sw_first_year_quit_rate" if first_year else "sw_later_quit_rate"
+        years = "sw_first_year_worker_years" if first_year else "sw_later_worker_years"
+        exposure = self.kpi(arm, years)
+        return self.kpi(arm, rate) * exposure, exposure
 
 
-BASE = Arm("baseline")
+BASE = Arm("baseline", "baseline")
 STREET = (("population.residents", 50000), ("population.communities", 10), ("funding.ngos", 10))
 """Labour-market checks at the scale of a street (街道): 50 workers, so that quits are counted in
 hundreds rather than a handful."""
-PAY_BASE = Arm("baseline", STREET)
-PAY_RAISE = Arm("pay_raise", STREET)
-CUT_BASE = Arm("baseline", STREET)
-CUT = Arm("funding_cut", STREET)
-ADMIN = Arm("admin_burden", STREET)
+PAY_BASE = Arm("street_baseline", "baseline", STREET)
+PAY_RAISE = Arm("street_pay_raise", "pay_raise", STREET)
+CUT_BASE = PAY_BASE
+CUT = Arm("street_funding_cut", "funding_cut", STREET)
+ADMIN = Arm("street_admin_burden", "admin_burden", STREET)
 STAFF_LEVELS = (0.5, 1.0, 2.0, 3.0, 4.0)
-STAFF = tuple(Arm("baseline", (("workforce.posts_per_1000_residents", v),)) for v in STAFF_LEVELS)
+STAFF = tuple(Arm(f"posts_{v:g}", "baseline", (("workforce.posts_per_1000_residents", v),)) for v in STAFF_LEVELS)
 NO_COORD = (("workforce.share_casework", 0.65), ("workforce.share_coordination", 0.0))
 NO_VOL = (("volunteers.initial_registered_share", 0.0), ("volunteers.recruit_probability", 0.0))
 VOL = {
-    (True, True): Arm("baseline"),
-    (True, False): Arm("baseline", NO_VOL),
-    (False, True): Arm("baseline", NO_COORD),
-    (False, False): Arm("baseline", NO_COORD + NO_VOL),
+    (True, True): BASE,
+    (True, False): Arm("no_volunteers", "baseline", NO_VOL),
+    (False, True): Arm("no_coordination", "baseline", NO_COORD),
+    (False, False): Arm("no_coordination_no_volunteers", "baseline", NO_COORD + NO_VOL),
 }
-AGING = Arm("aging_estate")
-AGING_NO_VISITS = Arm("aging_estate", (("volunteers.elder_visiting_skill_share", 0.0),))
-AGING_NO_PARTNERS = Arm("aging_estate", (("enterprises.partners_per_community", 0.0),
-                                         ("enterprises.recruit_per_year", 0.0)))
-AGING_NEITHER = Arm("aging_estate", AGING_NO_VISITS.overrides + AGING_NO_PARTNERS.overrides)
-DELIB_HIGH = Arm("deliberation", (("social.initial_trust_mean", 0.65),
-                                  ("social.initial_belonging_mean", 0.6)))
-DELIB_LOW = Arm("deliberation", (("social.initial_trust_mean", 0.35),
-                                 ("social.initial_belonging_mean", 0.3)))
+AGING = Arm("aging_estate", "aging_estate")
+AGING_NO_VISITS = Arm("aging_no_visitors", "aging_estate", (("volunteers.elder_visiting_skill_share", 0.0),))
+AGING_NO_PARTNERS = Arm("aging_no_partners", "aging_estate", (("enterprises.partners_per_community", 0.0),
+                                                               ("enterprises.recruit_per_year", 0.0)))
+AGING_NEITHER = Arm("aging_neither", "aging_estate", AGING_NO_VISITS.overrides + AGING_NO_PARTNERS.overrides)
+DELIB_HIGH = Arm("deliberation_high_trust", "deliberation", (("social.initial_trust_mean", 0.65),
+                                                            ("social.initial_belonging_mean", 0.6)))
+DELIB_LOW = Arm("deliberation_low_trust", "deliberation", (("social.initial_trust_mean", 0.35),
+                                                          ("social.initial_belonging_mean", 0.3)))
 
 TURNOVER_SRC = "DOMAIN: ~20%/yr (Shenzhen, Dongguan, Beijing, Shanghai, Nanjing 2014-2020); 17.6-25%"
 
@@ -157,7 +118,7 @@ def _diff_check(name: str, fact: str, source: str, res: Results, a: Arm, b: Arm,
                 sign: int, label: str) -> CheckResult:
     """Paired difference a - b of a KPI; passes when its interval lies on the expected side."""
     d = res.kpi(a, kpi) - res.kpi(b, kpi)
-    m, lo, hi = t_interval(d)
+    m, lo, hi = mean_ci(d)
     passed = lo > 0 if sign > 0 else hi < 0
     return CheckResult(name, fact, source, label, m, lo, hi,
                        f"95% CI of the paired difference {'above' if sign > 0 else 'below'} 0", passed,
@@ -166,17 +127,15 @@ def _diff_check(name: str, fact: str, source: str, res: Results, a: Arm, b: Arm,
 
 def check_turnover(res: Results, rng: np.random.Generator) -> list[CheckResult]:
     out = []
-    m, lo, hi = t_interval(res.kpi(BASE, "sw_turnover_rate"))
+    m, lo, hi = mean_ci(res.kpi(BASE, "sw_turnover_rate"))
     out.append(CheckResult("baseline_turnover", "Baseline annual social-worker turnover within 15-25%",
                            TURNOVER_SRC, "sw_turnover_rate (mean of replications)", m, lo, hi,
                            "mean within [0.15, 0.25]", 0.15 <= m <= 0.25,
                            {"quit_rate": float(res.kpi(BASE, "sw_quit_rate").mean()),
                             "layoff_rate": float(res.kpi(BASE, "sw_layoff_rate").mean())}))
-    first = bootstrap_ratio(res.field(PAY_BASE, "first_year_quits"), res.field(PAY_BASE, "first_year_years"),
-                            rng)
-    later = bootstrap_ratio(res.field(PAY_BASE, "later_quits"), res.field(PAY_BASE, "later_years"), rng)
-    num = np.stack([res.field(PAY_BASE, k) for k in
-                    ("first_year_quits", "first_year_years", "later_quits", "later_years")])
+    first = bootstrap_ratio(*res.quits(PAY_BASE, True), rng)
+    later = bootstrap_ratio(*res.quits(PAY_BASE, False), rng)
+    num = np.stack([*res.quits(PAY_BASE, True), *res.quits(PAY_BASE, False)])
     idx = rng.integers(0, num.shape[1], size=(2000, num.shape[1]))
     s = num[:, idx].sum(axis=2)
     ratio = np.divide(s[0] / np.maximum(s[1], 1e-9), s[2] / np.maximum(s[3], 1e-9))
@@ -197,7 +156,7 @@ def check_pay_and_funding(res: Results, rng: np.random.Generator) -> list[CheckR
                         "DOMAIN: quit elasticity to wages ~0.1; Chaoyang wage adjustment (seed 004)", res,
                         PAY_RAISE, PAY_BASE, "sw_expected_quit_rate", -1,
                         "expected quit rate, pay_raise - baseline (street)")
-    realised = t_interval(res.kpi(PAY_RAISE, "sw_quit_rate") - res.kpi(PAY_BASE, "sw_quit_rate"))
+    realised = mean_ci(res.kpi(PAY_RAISE, "sw_quit_rate") - res.kpi(PAY_BASE, "sw_quit_rate"))
     check.details["realised_quit_rate_difference"] = list(realised)
     out = [check]
     q0, q1 = res.kpi(PAY_BASE, "sw_expected_quit_rate"), res.kpi(PAY_RAISE, "sw_expected_quit_rate")
@@ -230,13 +189,13 @@ def check_pay_and_funding(res: Results, rng: np.random.Generator) -> list[CheckR
     before = d[:, max(cut_week - 52, 0):cut_week].mean(axis=1)
     lag_week = None
     for w in range(cut_week, weeks - 8):
-        m, lo, _ = t_interval(d[:, w:w + 8].mean(axis=1))
+        m, lo, _ = mean_ci(d[:, w:w + 8].mean(axis=1))
         if lo > 0:
             lag_week = w
             break
     after = d[:, 156:].mean(axis=1) if weeks > 160 else d[:, -26:].mean(axis=1)
-    m_b, lo_b, hi_b = t_interval(before)
-    m_a, lo_a, hi_a = t_interval(after)
+    m_b, lo_b, hi_b = mean_ci(before)
+    m_a, lo_a, hi_a = mean_ci(after)
     passed = lo_a > 0 and lo_b <= 0 and lag_week is not None and lag_week > cut_week
     out.append(CheckResult("cut_backlog_lag", "After a funding cut the backlog grows, with a lag",
                            "DOMAIN stylized facts", f"backlog difference after week 156 (cut announced "
@@ -257,7 +216,7 @@ def check_staffing(res: Results, rng: np.random.Generator) -> list[CheckResult]:
         steps = zip(STAFF_LEVELS[:-1], STAFF[:-1], STAFF_LEVELS[1:], STAFF[1:], strict=True)
         for x0, a0, x1, a1 in steps:
             gains.append((res.kpi(a0, kpi) - res.kpi(a1, kpi)) / (x1 - x0))
-        g = [t_interval(x) for x in gains]
+        g = [mean_ci(x) for x in gains]
         falling = all(lo > 0 for _, lo, _ in g[:2]) and all(hi >= 0 for _, _, hi in g)
         diminishing = all(g[i + 1][0] <= g[i][0] + (g[i + 1][2] - g[i + 1][0])
                           for i in range(len(g) - 1))
@@ -291,10 +250,10 @@ def check_volunteers(res: Results, rng: np.random.Generator) -> list[CheckResult
     kpi = "needs_resolved_per_year"
     with_c = res.kpi(VOL[True, True], kpi) - res.kpi(VOL[True, False], kpi)
     without = res.kpi(VOL[False, True], kpi) - res.kpi(VOL[False, False], kpi)
-    m1, lo1, hi1 = t_interval(with_c)
-    m0, lo0, hi0 = t_interval(without)
-    drop_c = t_interval(res.kpi(VOL[True, True], "volunteer_dropout_rate"))
-    drop_u = t_interval(res.kpi(VOL[False, True], "volunteer_dropout_rate"))
+    m1, lo1, hi1 = mean_ci(with_c)
+    m0, lo0, hi0 = mean_ci(without)
+    drop_c = mean_ci(res.kpi(VOL[True, True], "volunteer_dropout_rate"))
+    drop_u = mean_ci(res.kpi(VOL[False, True], "volunteer_dropout_rate"))
     return [
         CheckResult("volunteers_need_coordination", "Volunteers raise resolved needs only when "
                     "coordinated", src, "resolved needs/yr added by volunteers, coordinated", m1, lo1, hi1,
@@ -342,35 +301,44 @@ CHECKS: dict[str, tuple[Callable[[Results, np.random.Generator], list[CheckResul
 """Groups of checks and the arms each needs."""
 
 
-def run_validation(reps: int = 20, scale: float = 1.0, weeks: int | None = None, workers: int | None = None,
-                   seed: int = 1000, executor: Executor | None = None,
-                   progress: Callable[[int, int], None] | None = None,
-                   only: Sequence[str] | None = None) -> list[CheckResult]:
-    """Run every arm ``reps`` times (same seeds across arms) and evaluate the checks."""
+def experiment(arms: Sequence[Arm], reps: int, seed: int, weeks: int | None, scale: float | None):
+    """The validation as an experiment: every arm a scenario of one comparison, the same seeds in each."""
+    from .experiments.spec import load_experiment
+
+    entries = [{"scenario": a.scenario, "label": a.name,
+                "set": {**dict(a.overrides), "simulation.resident_agents": False}} for a in arms]
+    return load_experiment({"name": "validation", "description": "Stylized-fact checks (cogov validate-model).",
+                            "design": {"kind": "scenarios", "scenarios": entries}, "replications": reps,
+                            "seed": seed, "weeks": weeks, "scale": scale, "save_series": True,
+                            "common_random_numbers": True}, folder=Path("."))
+
+
+def arms_of(only: Sequence[str] | None) -> tuple[list[str], tuple[Arm, ...]]:
     groups = list(only) if only else list(CHECKS)
     unknown = [g for g in groups if g not in CHECKS]
     if unknown:
-        raise UserError(f"unknown check group {unknown[0]!r}; choose from {', '.join(CHECKS)}",
-                        field="--only")
-    arms = tuple(dict.fromkeys(a for g in groups for a in CHECKS[g][1]))
-    tasks = [(arm, seed + i) for arm in arms for i in range(reps)]
-    runs: dict[str, list[dict[str, Any]]] = {arm.key(): [None] * reps for arm in arms}  # type: ignore
-    own = executor is None
-    from .experiments.runner import worker_context
+        raise UserError(f"unknown check group {unknown[0]!r}; choose from {', '.join(CHECKS)}", field="--only")
+    return groups, tuple(dict.fromkeys(a for g in groups for a in CHECKS[g][1]))
 
-    ex = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                                         mp_context=worker_context())
-    try:
-        futures = {ex.submit(_run_arm, arm, s, weeks, scale): (arm, s - seed) for arm, s in tasks}
-        for done, fut in enumerate(as_completed(futures), 1):
-            arm, i = futures[fut]
-            runs[arm.key()][i] = fut.result()
-            if progress:
-                progress(done, len(tasks))
-    finally:
-        if own:
-            ex.shutdown(cancel_futures=True)
-    results = Results(runs)
+
+def run_validation(out: str | Path, reps: int = 20, scale: float | None = None, weeks: int | None = None,
+                   workers: int | None = None, seed: int = 1000, executor: Executor | None = None,
+                   only: Sequence[str] | None = None, resume: bool = False,
+                   progress: bool = False) -> list[CheckResult]:
+    """Run every arm ``reps`` times on the sweep runner (results in ``out/runs``, resumable) and
+    evaluate the checks."""
+    from .experiments.runner import run_experiment
+
+    groups, arms = arms_of(only)
+    exp = experiment(arms, reps, seed, weeks, scale)
+    outcome = run_experiment(exp, Path(out) / "runs", executor=executor, workers=workers, resume=resume,
+                             progress=progress, command="cogov validate-model")
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    if outcome.broken or outcome.failures:
+        first = outcome.failures[0]["error"].splitlines()[0] if outcome.failures else outcome.broken
+        raise RuntimeError(f"{len(outcome.failures)} validation runs failed; first: {first}")
+    results = Results(Path(out) / "runs", arms)
     rng = np.random.default_rng(seed)
     return [c for g in groups for c in CHECKS[g][0](results, rng)]
 
@@ -427,6 +395,7 @@ def _figure(checks: list[CheckResult], path: Path) -> None:
 
 
 def cmd_validate_model(args) -> int:
+    from .experiments.runner import check_executor, open_executor
     from .run import check_writable, versions
 
     if args.reps < 2:
@@ -435,27 +404,17 @@ def cmd_validate_model(args) -> int:
         raise UserError(f"must be in (0, 10], got {args.scale}", field="--scale")
     if args.weeks is not None and args.weeks < 60:
         raise UserError(f"must be at least 60 (checks look at years 1-3), got {args.weeks}", field="--weeks")
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"must be at least 1, got {args.workers}", field="--workers")
     only = [g.strip() for g in args.only.split(",")] if args.only else None
-    unknown = [g for g in only or [] if g not in CHECKS]
-    if unknown:
-        raise UserError(f"unknown check group {unknown[0]!r}; choose from {', '.join(CHECKS)}",
-                        field="--only")
+    arms_of(only)
+    check_executor(args.executor, args.workers, args.scheduler)
     out = Path(args.out)
     check_writable(out)
     start = time.perf_counter()
-    total = [0]
-
-    def progress(done: int, n: int) -> None:
-        total[0] = n
-        if done == n or done % max(n // 20, 1) == 0:
-            print(f"  runs {done}/{n}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-
-    checks = run_validation(reps=args.reps, scale=args.scale, weeks=args.weeks, workers=args.workers,
-                            seed=args.seed, progress=progress, only=only)
-    meta = {"reps": args.reps, "scale": args.scale, "weeks": args.weeks, "seed": args.seed,
-            "workers": args.workers or os.cpu_count(), "runs": total[0],
+    with open_executor(args.executor, args.workers, args.scheduler) as (executor, slots):
+        checks = run_validation(out, reps=args.reps, scale=None if args.scale == 1 else args.scale,
+                                weeks=args.weeks, workers=slots, seed=args.seed, executor=executor, only=only,
+                                resume=args.resume, progress=not args.no_progress)
+    meta = {"reps": args.reps, "scale": args.scale, "weeks": args.weeks, "seed": args.seed, "workers": slots,
             "seconds": time.perf_counter() - start, "versions": versions()}
     path = write_report(checks, out, meta)
     width = max(len(c.name) for c in checks)
@@ -467,12 +426,20 @@ def cmd_validate_model(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate-model", help="check the model against stylized facts")
+    p = sub.add_parser("validate-model", help="check the model against stylized facts",
+                       description="Run every check's arms with common random numbers on the sweep runner "
+                                   "and write a report.")
     p.add_argument("--reps", type=int, default=20, help="replications per arm (default 20)")
-    p.add_argument("--scale", type=float, default=1.0, help="scale every population (default 1)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="scale residents, communities and agencies of every arm (default 1)")
     p.add_argument("--weeks", type=int, help="horizon (default: each scenario's)")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
-    p.add_argument("--seed", type=int, default=1000, help="first seed (default 1000)")
+    p.add_argument("--executor", choices=("process", "dask"), default="process",
+                   help="local process pool, or a Dask cluster (needs the dask extra)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a local cluster)")
+    p.add_argument("--resume", action="store_true", help="continue the runs saved in OUT/runs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--seed", type=int, default=1000, help="master seed (default 1000)")
     p.add_argument("--only", help=f"comma-separated check groups ({', '.join(CHECKS)})")
     p.add_argument("--out", default="validation", help="report folder (default validation/)")
     p.set_defaults(func=cmd_validate_model)

@@ -62,7 +62,17 @@ FILES = {
                                        "did you mean 'workforce.salary_ratio'?"]),
     "event changing the population": (SHORT.encode() + b"timeline:\n  - week: 3\n"
                                       b"    set: {population.residents: 10}\n",
-                                      ["timeline[0].set.population.residents", "fixed when the model"]),
+                                      ["timeline[0].set.population.residents", "read only when the model is built"]),
+    "event on a setup-only agency count": (SHORT.encode() + b"timeline:\n  - week: 3\n    set: {funding.ngos: 2}\n",
+                                           ["timeline[0].set.funding.ngos", "read only when the model is built"]),
+    "event on the fund's opening balance": (SHORT.encode() + b"timeline:\n  - week: 3\n"
+                                            b"    set: {community_fund.initial_balance_yuan: 9}\n",
+                                            ["timeline[0].set.community_fund.initial_balance_yuan",
+                                             "read only when the model is built"]),
+    "event on the initial volunteers": (SHORT.encode() + b"timeline:\n  - week: 3\n"
+                                        b"    scale: {volunteers.initial_registered_share: 2}\n",
+                                        ["timeline[0].scale.volunteers.initial_registered_share",
+                                         "read only when the model is built"]),
     "event pushing a value out of range": (SHORT.encode() + b"timeline:\n  - week: 3\n"
                                            b"    scale: {workforce.salary_ratio: 100}\n",
                                            ["timeline[0]: after its change in week 3, "

@@ -26,7 +26,8 @@ def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("cases") / "cases.md"
     doc = out.parent / "doc.md"
     doc.write_text((ROOT / "docs" / "cases.md").read_text(encoding="utf-8"), encoding="utf-8")
-    assert cases.main(["--quick", "--workers", "1", "--out", str(out), "--doc", str(doc)]) == 0
+    assert cases.main(["--quick", "--workers", "1", "--out", str(out), "--doc", str(doc),
+                       "--runs", str(out.parent / "runs")]) == 0
     return cases, out.read_text(encoding="utf-8"), doc.read_text(encoding="utf-8")
 
 
@@ -55,7 +56,7 @@ def test_every_case_and_row_is_written(quick):
                 assert cell == "not modelled"
             else:
                 assert re.match(r"-?[\d,.]+%?( \[-?[\d,.]+%?, -?[\d,.]+%?\])?$", cell), (r.quantity, cell)
-    assert "2 replications (seeds 1-2), 80 weeks" in text
+    assert "2 replications (master seed 1, common random numbers), 80 weeks" in text
 
 
 def test_inputs_come_out_as_the_articles_state(quick):

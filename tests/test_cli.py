@@ -91,3 +91,17 @@ def test_schema_is_valid_json_schema_that_accepts_the_bundled_scenarios(capsys):
         validator.validate(load_scenario(name).model_dump(mode="json"))
     assert list(validator.iter_errors({"population": {"residents": -1}}))
     assert list(validator.iter_errors({"workforce": {"salary_ratoi": 1}}))
+
+
+def test_a_run_validates_its_scenario_once(tmp_path, monkeypatch, capsys):
+    """``--set``, ``--seed`` and ``--weeks`` are applied to the plain data before the one validation."""
+    import sim.scenario as scenario_module
+
+    calls = []
+    real = scenario_module.validate_data
+    monkeypatch.setattr(scenario_module, "validate_data", lambda data, source: calls.append(source) or
+                        real(data, source))
+    assert main(["run", "baseline", "--weeks", "20", "--seed", "3", "--set", "population.residents=600",
+                 "--no-figure", "--out", str(tmp_path / "out")]) == 0
+    assert len(calls) == 1
+    capsys.readouterr()

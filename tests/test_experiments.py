@@ -18,7 +18,7 @@ from sim.cli import main
 from sim.errors import UserError
 from sim.experiments import differences, evaluate, evaluate_samples, load_experiment, mean_ci, run_seed
 from sim.experiments.spec import EXPERIMENT_DIR
-from sim.metrics import kpi_names
+from sim.outputs import kpi_names
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*below the cost of a post:UserWarning")
 

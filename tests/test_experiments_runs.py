@@ -156,10 +156,10 @@ def test_a_failing_run_is_recorded_and_the_rest_continue(reference, tmp_path, mo
     path, out_ref = reference
     real = runner_module.run_scenario
 
-    def flaky(scenario, *, seed, weeks, overrides):
+    def flaky(scenario, *, seed, weeks, overrides, scale=None):
         if overrides["workforce.salary_ratio"] == 0.7 and overrides["workforce.admin_share"] == 0.5:
             raise FloatingPointError("overflow in burnout")
-        return real(scenario, seed=seed, weeks=weeks, overrides=overrides)
+        return real(scenario, seed=seed, weeks=weeks, overrides=overrides, scale=scale)
 
     monkeypatch.setattr(runner_module, "run_scenario", flaky)
     out = tmp_path / "failing"

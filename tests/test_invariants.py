@@ -58,7 +58,7 @@ def run_checked(source, overrides):
     model = CommunityModel(load_scenario(source, overrides))
     start = {
         "agency_cash": sum(n.cash for n in model.ngos),
-        "community_fund": float(model.fund.balance.sum()),
+        "community_fund": float(model.world.fund.balance.sum()),
         "headcount": len(model.workers),
         "volunteers": int(model.volunteers.active.sum()),
         "open_needs": int(model.needs.open.sum()),
@@ -88,7 +88,7 @@ def assert_balances(model, frame: pd.DataFrame, start: dict) -> None:
     np.testing.assert_array_equal(active, frame.volunteers_active, "recruits - drop-outs != change")
     needs = start["open_needs"] + c.needs_arisen - c.needs_resolved - c.needs_dropped
     np.testing.assert_array_equal(needs, frame.open_needs, "arisen != resolved + dropped + open")
-    assert model.residents.n == model.s.population.residents
+    assert model.residents.n == model.params.population.residents
 
     values = frame.to_numpy(dtype=float)
     assert np.isfinite(values).all(), "non-finite weekly output"
@@ -132,19 +132,19 @@ def _tamper_money(model):
 
 
 def _tamper_fund(model):
-    model.fund.balance[0] += 100.0
+    model.world.fund.balance[0] += 100.0
 
 
 def _tamper_hires(model):
-    model.recorder.totals["sw_hires"] += 1
+    model.datacollector.totals["sw_hires"] += 1
 
 
 def _tamper_recruits(model):
-    model.recorder.totals["volunteer_recruits"] += 1
+    model.datacollector.totals["volunteer_recruits"] += 1
 
 
 def _tamper_needs(model):
-    model.recorder.totals["needs_arisen"] += 1
+    model.datacollector.totals["needs_arisen"] += 1
 
 
 def _tamper_trust(model):
@@ -152,7 +152,7 @@ def _tamper_trust(model):
 
 
 def _tamper_output(model):
-    model.recorder.last["trust_mean"] = float("nan")
+    model.datacollector.last["trust_mean"] = float("nan")
 
 
 @pytest.mark.parametrize("tamper, message", [

@@ -11,10 +11,9 @@ import pytest
 from sim import CommunityModel, load_scenario, run_scenario
 from sim.agents import NGO, Contract, Enterprise, Resident, SocialWorker, Volunteer
 from sim.ledger import assign_slots, take_by_priority
-from sim.population import N_TYPES
 from sim.scenario import bundled_scenarios
-from sim.schema import NEED_TYPES
-from sim.submodels import deliberation, needs, workforce
+from sim.schema import N_TYPES, NEED_TYPES
+from sim.submodels import deliberation, needs, staffing, workforce
 
 SMALL = {"simulation": {"horizon_weeks": 30, "warmup_weeks": 5, "check_invariants": True},
          "population": {"residents": 800}}
@@ -63,20 +62,20 @@ def test_need_hazards_follow_eligibility_and_risk_factors():
     assert np.all(h[~young, t["children_youth"]] == 0)
     assert np.all(h[~old & ~r.disabled, t["eldercare"]] == 0)
     assert np.all(h[old, t["eldercare"]] > 0)
-    base = 1 - math.exp(-m.s.needs.hazard_per_year.eldercare / 52)
+    base = 1 - math.exp(-m.params.needs.hazard_per_year.eldercare / 52)
     plain = old & ~r.lives_alone & ~r.disabled & (r.age < 80)
     assert np.allclose(h[plain, t["eldercare"]], base, rtol=1e-5)
     alone = old & r.lives_alone & ~r.disabled & (r.age < 80)
     assert alone.any()
-    expected = 1 - math.exp(-m.s.needs.hazard_per_year.eldercare * m.s.needs.risk_lives_alone / 52)
+    expected = 1 - math.exp(-m.params.needs.hazard_per_year.eldercare * m.params.needs.risk_lives_alone / 52)
     assert np.allclose(h[alone, t["eldercare"]], expected, rtol=1e-5)
 
 
 def test_needs_arise_at_the_rate_of_their_hazard():
     m = CommunityModel(small(population={"residents": 20000}, simulation={"resident_agents": False}))
     expected = float(m.needs.weekly_hazard.sum())
-    needs.arise(m)
-    got = m.tally["needs_arisen"]
+    needs.arise(m.needs, m.world.ctx)
+    got = m.world.ctx.tally["needs_arisen"]
     assert abs(got - expected) < 5 * math.sqrt(expected)
 
 
@@ -87,8 +86,8 @@ def test_waiting_needs_escalate_and_cost_more_effort():
     m.needs.severity[flat] = 0.4
     m.needs.effort_left[flat] = 5.0
     m.needs.worker[flat] = -1
-    needs.progress(m)
-    assert m.needs.severity[flat][0] == pytest.approx(0.4 + m.s.needs.escalation_per_week)
+    needs.progress(m.needs, m.residents, m.world.ctx)
+    assert m.needs.severity[flat][0] == pytest.approx(0.4 + m.params.needs.escalation_per_week)
     assert m.needs.effort_left[flat][0] > 5.0
 
 
@@ -100,7 +99,7 @@ def test_unmet_needs_lower_wellbeing():
     m.needs.open[idx * N_TYPES:(idx + 1) * N_TYPES] = True
     m.needs.severity[idx * N_TYPES:(idx + 1) * N_TYPES] = 0.9
     for _ in range(20):
-        needs.progress(m)
+        needs.progress(m.needs, r, m.world.ctx)
     others = np.delete(np.arange(r.n), idx)
     assert r.wellbeing[idx] < r.wellbeing[others].mean() - 0.2
 
@@ -115,10 +114,10 @@ def test_first_year_multiplies_the_quit_rate():
     w = _worker(m)
     w.burnout, w.satisfaction = 0.2, 0.4
     w.tenure_weeks = 10
-    first = workforce.annual_quit_rate(m, w)
+    first = workforce.annual_quit_rate(w, m.world.labour, m.world.ctx)
     w.tenure_weeks = 200
-    later = workforce.annual_quit_rate(m, w)
-    assert first / later == pytest.approx(m.s.workforce.first_year_quit_multiplier)
+    later = workforce.annual_quit_rate(w, m.world.labour, m.world.ctx)
+    assert first / later == pytest.approx(m.params.workforce.first_year_quit_multiplier)
 
 
 def test_quit_rate_rises_with_burnout_and_falls_with_pay_by_its_elasticity():
@@ -126,14 +125,14 @@ def test_quit_rate_rises_with_burnout_and_falls_with_pay_by_its_elasticity():
     w = _worker(m)
     w.tenure_weeks, w.satisfaction = 200, 0.5
     w.burnout = 0.0
-    calm = workforce.annual_quit_rate(m, w)
+    calm = workforce.annual_quit_rate(w, m.world.labour, m.world.ctx)
     w.burnout = 0.6
-    assert workforce.annual_quit_rate(m, w) == pytest.approx(
-        calm * math.exp(m.s.workforce.quit_burnout_effect * 0.6))
+    assert workforce.annual_quit_rate(w, m.world.labour, m.world.ctx) == pytest.approx(
+        calm * math.exp(m.params.workforce.quit_burnout_effect * 0.6))
     w.burnout = 0.0
     w.salary *= 2
-    assert workforce.annual_quit_rate(m, w) == pytest.approx(
-        calm * 2 ** (-m.s.workforce.quit_pay_elasticity))
+    assert workforce.annual_quit_rate(w, m.world.labour, m.world.ctx) == pytest.approx(
+        calm * 2 ** (-m.params.workforce.quit_pay_elasticity))
 
 
 def test_new_hires_are_slower_than_experienced_workers():
@@ -141,10 +140,10 @@ def test_new_hires_are_slower_than_experienced_workers():
     w = _worker(m)
     w.burnout = 0.0
     w.experience_weeks = 0
-    new = workforce.productivity(m, w)
+    new = workforce.productivity(w, m.world.ctx)
     w.experience_weeks = 500
-    assert new == pytest.approx(m.s.workforce.new_hire_productivity)
-    assert workforce.productivity(m, w) > 0.95
+    assert new == pytest.approx(m.params.workforce.new_hire_productivity)
+    assert workforce.productivity(w, m.world.ctx) > 0.95
 
 
 def test_overload_raises_burnout_and_supervision_speeds_recovery():
@@ -154,10 +153,11 @@ def test_overload_raises_burnout_and_supervision_speeds_recovery():
                                             "admin_share": 0.2}))
         w = _worker(m)
         w.burnout = 0.3
-        w.demanded_hours = m.s.workforce.hours_per_week + caseload_hours
+        w.demanded_hours = m.params.workforce.hours_per_week + caseload_hours
         for other in m.workers[1:]:
             other.demanded_hours = 0.0
-        workforce.update(m)
+        wd = m.world
+        workforce.update(wd.rosters, wd.labour, wd.needs, wd.residents, wd.volunteers, wd.ctx)
         return w.burnout
 
     assert burnout_after(20, 0.5) > 0.3 > burnout_after(0, 0.5)
@@ -173,19 +173,20 @@ def test_a_leaver_hands_cases_back_and_residents_lose_trust():
     m.needs.worker[flat] = w.wid
     m.residents.trust[[5, 9]] = 0.6
     before = len(m.workers)
-    workforce.separate(m, w, "quit")
+    wd = m.world
+    staffing.separate(w, "quit", wd.needs, wd.residents, wd.volunteers, wd.labour, wd.ctx)
     assert np.all(m.needs.worker[flat] == -1)
     assert np.all(m.needs.found[flat])
-    assert np.allclose(m.residents.trust[[5, 9]], 0.6 - m.s.workforce.handover_trust_loss)
+    assert np.allclose(m.residents.trust[[5, 9]], 0.6 - m.params.workforce.handover_trust_loss)
     assert len(m.workers) == before - 1
-    assert m.separations[-1][2] == "quit"
+    assert m.world.labour.separations[-1].reason == "quit"
 
 
 def test_hiring_lag_is_longer_when_pay_is_low():
     def mean_lag(ratio: float) -> float:
         m = CommunityModel(small(workforce={"salary_ratio": ratio},
                                  funding={"contract_value_per_post_yuan_year": 200000}))
-        return float(np.mean([workforce.hiring_lag(m) for _ in range(3000)]))
+        return float(np.mean([staffing.hiring_lag(m.world.ctx) for _ in range(3000)]))
 
     assert mean_lag(0.45) > 1.5 * mean_lag(0.9)
 
@@ -209,15 +210,15 @@ def test_zero_budget_at_renewal_lays_everyone_off():
     m = CommunityModel(s)
     m.run()
     assert len(m.workers) == 0
-    assert m.recorder.totals["sw_layoffs"] >= 1
+    assert m.datacollector.totals["sw_layoffs"] >= 1
 
 
 def test_money_is_conserved_by_source():
     m = CommunityModel(small(funding={"foundation_grant_yuan_year": 20000},
                              simulation={"horizon_weeks": 60}))
     m.run()
-    held = sum(n.cash for n in m.ngos) + m.fund.balance.sum()
-    acc = m.accounts
+    held = sum(n.cash for n in m.ngos) + m.world.fund.balance.sum()
+    acc = m.world.accounts
     assert held == pytest.approx(acc.initial_held + sum(acc.total_in.values()) - sum(acc.total_out.values()))
     assert acc.total_in["government"] > 0 and acc.total_in["foundation"] > 0
     assert acc.total_out["salaries"] > 0
@@ -244,19 +245,22 @@ def test_enterprise_engagement_decays_without_recognition():
                              workforce={"share_casework": 0.65, "share_coordination": 0.0}))
     m.run(90)
     assert len(m.agents_by_type.get(Enterprise, [])) == 0
-    assert m.recorder.totals["enterprise_exits"] == 3
+    assert m.datacollector.totals["enterprise_exits"] == 3
 
 
 def test_deliberation_settles_more_disputes_where_trust_is_higher():
     def settled(trust: float) -> int:
         m = CommunityModel(small(population={"residents": 3000},
                                  deliberation={"invite_per_meeting": 0.05}))
+        wd = m.world
         m.residents.trust[:] = trust
-        m.disputes_open[:] = 40
-        workforce.allocate_time(m)
-        m.week = 4
-        deliberation.meet(m)
-        return int(m.tally["disputes_resolved"])
+        wd.disputes.open[:] = 40
+        wd.ctx.week = 4
+        workforce.allocate_time(wd.hours, wd.rosters, wd.needs, wd.disputes, wd.labour,
+                                m.residents.n_communities, wd.ctx)
+        assert wd.hours.meeting.all()
+        deliberation.meet(wd.disputes, m.residents, wd.hours, wd.ctx)
+        return int(wd.ctx.tally["disputes_resolved"])
 
     assert settled(0.9) > settled(0.55)
 
@@ -264,7 +268,7 @@ def test_deliberation_settles_more_disputes_where_trust_is_higher():
 # Network and agents -------------------------------------------------------------
 def test_network_is_symmetric_without_self_ties_and_households_are_cliques():
     m = CommunityModel(small())
-    a = m.adjacency
+    a = m.world.network.base
     assert (a != a.T).nnz == 0
     assert a.diagonal().sum() == 0
     hh = m.residents.household
@@ -317,9 +321,9 @@ def test_same_seed_same_output_and_other_seed_differs():
 def test_summary_counts_conserve_needs_and_people():
     m = CommunityModel(small(simulation={"horizon_weeks": 80}))
     m.run()
-    t = m.recorder.totals
+    t = m.datacollector.totals
     assert t["needs_arisen"] == t["needs_resolved"] + t["needs_dropped"] + m.needs.open.sum()
-    assert t["sw_hires"] - t["sw_quits"] - t["sw_layoffs"] == len(m.workers) - m.headcount_start
+    assert t["sw_hires"] - t["sw_quits"] - t["sw_layoffs"] == len(m.workers) - m.datacollector.headcount_start
     summary = m.summary()
     assert all(math.isfinite(v) for v in summary.values())
     assert 0 <= summary["resolution_rate"] <= 1
@@ -329,10 +333,10 @@ def test_a_timeline_pay_raise_applies_to_everyone_at_its_week():
     s = small(timeline=[{"week": 10, "set": {"workforce.salary_ratio": 0.9}}])
     m = CommunityModel(s)
     m.run(10)
-    assert all(w.salary / m.local_wage < 0.7 for w in m.workers)
+    assert all(w.salary / m.world.labour.local_wage < 0.7 for w in m.workers)
     m.step()
-    assert all(w.salary / m.local_wage == pytest.approx(0.9, rel=0.01) for w in m.workers)
-    assert m.events_applied and m.events_applied[0][0] == 10
+    assert all(w.salary / m.world.labour.local_wage == pytest.approx(0.9, rel=0.01) for w in m.workers)
+    assert m.world.events and m.world.events[0][0] == 10
 
 
 @pytest.mark.parametrize("name", sorted(bundled_scenarios()))
@@ -351,5 +355,50 @@ def test_a_timeline_event_can_move_time_shares_together():
     shares = {"workforce.share_casework": 0.45, "workforce.share_coordination": 0.2}
     m = CommunityModel(small(timeline=[{"week": 3, "set": shares, "label": "more coordination"}]))
     m.run(4)
-    assert m.s.workforce.share_coordination == pytest.approx(0.2)
-    assert m.events_applied == [(3, "more coordination")]
+    assert m.params.workforce.share_coordination == pytest.approx(0.2)
+    assert m.world.events == [(3, "more coordination")]
+
+
+def test_a_timeline_event_on_the_partner_count_signs_or_ends_partners_at_once():
+    m = CommunityModel(small(enterprises={"partners_per_community": 2, "recruit_per_year": 0},
+                             timeline=[{"week": 5, "set": {"enterprises.partners_per_community": 6}},
+                                       {"week": 9, "set": {"enterprises.partners_per_community": 1}}]))
+    m.run(5)
+    assert len(m.enterprises) <= 2
+    m.step()
+    assert len(m.enterprises) == 6
+    m.run(4)
+    assert len(m.enterprises) == 1
+
+
+def test_every_parameter_has_a_change_marking_and_setup_sections_are_setup_only():
+    from sim import docgen
+    from sim.params import ParamPath
+    from sim.schema import When
+
+    whens = {p.path: ParamPath.parse(p.path).when for p in docgen.parameters()}
+    assert all(isinstance(w, When) for w in whens.values())
+    assert all(w is When.SETUP for p, w in whens.items() if p.split(".")[0] in ("simulation", "population", "network"))
+    assert whens["workforce.salary_ratio"] is When.PAY
+    assert whens["funding.contract_value_per_post_yuan_year"] is When.CONTRACT
+    assert whens["needs.hazard_per_year.eldercare"] is When.HAZARD
+
+
+def test_a_change_to_a_setup_only_parameter_during_a_run_is_refused():
+    from sim.errors import UserError
+    from sim.submodels import timeline
+
+    m = CommunityModel(small())
+    with pytest.raises(UserError, match="funding.ngos: is read only when the model is built"):
+        timeline.apply_changes(m.world, {"funding.ngos": 3})
+
+
+def test_summary_and_weekly_record_are_exactly_the_declared_outputs():
+    from sim import outputs
+
+    m = CommunityModel(small())
+    m.run(12)
+    assert list(m.summary()) == outputs.kpi_names()
+    assert list(m.datacollector.get_model_vars_dataframe().columns) == [o.name for o in outputs.SERIES]
+    for o in (*outputs.KPIS, *outputs.SERIES):
+        assert o.label.strip() and o.unit and o.definition, o.name

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.model import CommunityModel
-from sim.population import sample_blocks
+from sim.sampling import sample_blocks
 from sim.submodels import discovery
 
 
@@ -50,8 +50,8 @@ def _model(seed=3, weeks=30):
 
 def test_outreach_visits_keep_each_residents_probability():
     m = _model()
-    r, d = m.residents, m.s.discovery
-    visits = m.hours.outreach * d.visits_per_outreach_hour
+    r, d = m.residents, m.params.discovery
+    visits = m.world.hours.outreach * d.visits_per_outreach_hour
     weight = 1.0 + d.vulnerability_targeting * r.vulnerable
     total = np.bincount(r.community, weights=weight, minlength=r.n_communities)
     p = np.minimum(np.divide(visits, total, out=np.zeros_like(total), where=total > 0)[r.community]
@@ -59,8 +59,8 @@ def test_outreach_visits_keep_each_residents_probability():
     reps = 1500
     hits = np.zeros(r.n)
     for i in range(reps):
-        m.rng = np.random.default_rng(100 + i)
-        hits[discovery.draw_outreach(m, visits)] += 1
+        m.world.ctx.rng = np.random.default_rng(100 + i)
+        hits[discovery.draw_outreach(r, visits, m.world.ctx)] += 1
     for group in (r.vulnerable, ~r.vulnerable):
         expected = p[group].sum()
         se = np.sqrt((p[group] * (1 - p[group])).sum() / reps)

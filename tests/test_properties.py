@@ -23,8 +23,9 @@ from pydantic import BaseModel
 from sim.cli import main
 from sim.errors import UserError
 from sim.model import CommunityModel
-from sim.scenario import INIT_ONLY_SECTIONS, load_scenario
-from sim.schema import Scenario
+from sim.params import ParamPath
+from sim.scenario import load_scenario
+from sim.schema import Scenario, When
 
 PROFILE = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -109,7 +110,7 @@ def set_dotted(data: dict, path: str, value) -> None:
 
 EVENT_TARGETS = sorted(
     p for p, info in PARAMS.items()
-    if p.split(".")[0] not in INIT_ONLY_SECTIONS and p not in DERIVED and p.count(".") == 1)
+    if ParamPath.parse(p).when is not When.SETUP and p not in DERIVED and p.count(".") == 1)
 SCALABLE = [p for p in EVENT_TARGETS
             if PARAMS[p].annotation is float and bounds(PARAMS[p])[0] == 0 and not bounds(PARAMS[p])[2]]
 

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.validation import CHECKS, bootstrap_ratio, run_validation, t_interval, write_report
+from sim.stats import bootstrap_ratio, mean_ci
+from sim.validation import CHECKS, run_validation, write_report
 
 
-def test_t_interval_covers_the_mean_at_the_stated_rate():
+def test_mean_ci_covers_the_mean_at_the_stated_rate():
     rng = np.random.default_rng(0)
     hits = 0
     for _ in range(2000):
-        lo, hi = t_interval(rng.normal(3.0, 2.0, 8))[1:]
+        lo, hi = mean_ci(rng.normal(3.0, 2.0, 8))[1:]
         hits += lo <= 3.0 <= hi
     assert 0.93 < hits / 2000 < 0.97
 
@@ -31,8 +32,9 @@ def test_bootstrap_ratio_of_pooled_sums():
 
 
 @pytest.fixture(scope="module")
-def reduced():
-    return run_validation(reps=3, scale=0.2, weeks=120, workers=2, only=["admin", "aging", "staffing"])
+def reduced(tmp_path_factory):
+    return run_validation(tmp_path_factory.mktemp("validation"), reps=3, scale=0.2, weeks=120, workers=2,
+                          only=["admin", "aging", "staffing"])
 
 
 def test_reduced_suite_reports_every_check_of_the_groups_run(reduced, tmp_path):
@@ -54,6 +56,19 @@ def test_strong_patterns_hold_even_in_the_reduced_suite(reduced):
     by_name = {c.name: c for c in reduced}
     assert by_name["admin_raises_burnout"].passed
     assert by_name["aging_partners_and_visits"].passed
+
+
+def test_validation_runs_on_the_sweep_runner_and_resumes(tmp_path):
+    """The runs are a results folder: a second call with resume simulates nothing more."""
+    from sim.experiments import load_results
+
+    first = run_validation(tmp_path, reps=2, scale=0.1, weeks=60, workers=1, only=["deliberation"])
+    runs = load_results(tmp_path / "runs")
+    assert len(runs) == 2 * 2 and set(runs["replication"]) == {0, 1}
+    stamp = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs" / "runs").glob("*.parquet")}
+    again = run_validation(tmp_path, reps=2, scale=0.1, weeks=60, workers=1, only=["deliberation"], resume=True)
+    assert [c.value for c in again] == [c.value for c in first]
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "runs" / "runs").glob("*.parquet")} == stamp
 
 
 def test_every_group_names_arms_and_a_check_function():

@@ -60,8 +60,8 @@ def test_lever_before_the_first_step_sets_the_start(page):
     slider.v_model = 0.9
     m = app.model.value
     assert m.week == 0
-    assert m.s.workforce.salary_ratio == pytest.approx(0.9)
-    assert all(w.salary == pytest.approx(0.9 * m.local_wage) for w in m.workers)
+    assert m.params.workforce.salary_ratio == pytest.approx(0.9)
+    assert all(w.salary == pytest.approx(0.9 * m.world.labour.local_wage) for w in m.workers)
     assert app.marks.value == []
 
 
@@ -69,7 +69,7 @@ def test_lever_during_a_run_is_a_dated_policy_change(page):
     page.find(v.Btn, class_="cogov-step").widget.click()
     m = app.model.value
     page.find(v.Slider).widgets[PATHS.index("workforce.share_coordination")].v_model = 0.3
-    w = m.s.workforce
+    w = m.params.workforce
     assert app.model.value is m and m.week == 1
     assert w.share_coordination == pytest.approx(0.3)
     total = w.share_outreach + w.share_casework + w.share_groups + w.share_activities + w.share_coordination
@@ -78,7 +78,7 @@ def test_lever_during_a_run_is_a_dated_policy_change(page):
     page.find(v.Slider).widgets[PATHS.index("enterprises.partners_per_community")].v_model = 5
     assert len(m.enterprises) == 5 * m.residents.n_communities
     page.find(v.Slider).widgets[PATHS.index("workforce.salary_ratio")].v_model = 1.0
-    assert min(w.salary for w in m.workers) >= 1.0 * m.local_wage - 1e-6
+    assert min(w.salary for w in m.workers) >= 1.0 * m.world.labour.local_wage - 1e-6
 
 
 def test_reset_seed_and_scenario_picker_rebuild_from_week_zero(page):
@@ -133,7 +133,7 @@ def test_overrides_keep_time_shares_summing_to_one():
     s, _ = levers.demo_scenario("five_society_linkage")
     values = {**levers.lever_values(s), "workforce.share_coordination": 0.05}
     m = levers.build_model(s, 1, values)
-    w = m.s.workforce
+    w = m.params.workforce
     assert w.share_coordination == pytest.approx(0.05)
     assert w.share_casework == pytest.approx(s.workforce.share_casework + s.workforce.share_coordination - 0.05)
 

@@ -16,9 +16,11 @@ from pydantic.fields import FieldInfo
 from ..errors import UserError
 from ..experiments.runner import check_executor, open_executor, stop_now
 from ..experiments.seeds import SEED_BITS
-from ..metrics import kpi_names
+from ..inputs import describe_field
+from ..outputs import kpi_names
+from ..params import ParamPath
 from ..run import run_scenario, versions
-from ..scenario import check_path, describe_field, load_scenario, scenario_hash
+from ..scenario import load_scenario, scenario_hash
 from ..schema import Scenario
 
 __all__ = ["SEED_BITS", "ScenarioSimulator", "SchemaField", "UserError", "check_executor", "check_path", "kpi_names",
@@ -36,6 +38,11 @@ class SchemaField:
     high: float
     unit: str
     description: str
+
+
+def check_path(dotted: str, source: str) -> None:
+    """Fail in one line when a dotted path names nothing in the schema."""
+    ParamPath.parse(dotted, source)
 
 
 def _bounds(info: FieldInfo) -> tuple[float, float]:

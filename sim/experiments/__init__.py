@@ -21,7 +21,7 @@ _EXPORTS = {
     "open_executor": "runner", "run_experiment": "runner",
     "run_seed": "seeds",
     "Experiment": "spec", "load_experiment": "spec",
-    "differences": "stats", "mean_ci": "stats", "summarize": "stats",
+    "differences": "..stats", "mean_ci": "..stats", "summarize": "..stats",
     "load_failures": "store", "load_results": "store",
 }
 __all__ = sorted(_EXPORTS)
@@ -30,4 +30,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'sim.experiments' has no attribute '{name}'")
-    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    module = _EXPORTS[name]
+    return getattr(importlib.import_module(module if module.startswith("..") else f".{module}", __name__), name)

@@ -60,7 +60,7 @@ def register(subparsers) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    from ..scenario import parse_assignments
+    from ..params import parse_assignments
 
     return parse_assignments(args.set or [])
 

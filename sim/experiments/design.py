@@ -1,4 +1,4 @@
-"""Design points: full factorial grids, scenario lists and sampled designs.
+"""Experiment designs: full factorial grids, scenario lists and sampled designs.
 
 Sampled designs (Latin hypercube, Morris, Sobol) come from SALib with a seed
 derived from the master seed, so the same file always gives the same points.
@@ -7,39 +7,150 @@ derived from the master seed, so the same file always gives the same points.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..schema import Scenario
+from ..params import ParamPath
 from .seeds import design_seed
-from .spec import Experiment, GridDesign, LHSDesign, MorrisDesign, Point, ScenariosDesign, SobolDesign
 
 
-def param_type(path: str) -> type:
-    """The Python type of a scenario parameter (int parameters get rounded samples)."""
-    model: Any = Scenario
-    parts = path.replace("__", ".").split(".")
-    for part in parts[:-1]:
-        model = model.model_fields[part].annotation
-    ann = model.model_fields[parts[-1]].annotation
-    return ann if ann in (int, float, bool, str) else object
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def coerce(path: str, value: Any) -> Any:
-    """One type per parameter column, whatever the YAML spelling (1 vs 1.0)."""
-    kind = param_type(path)
-    if kind in (int, float) and isinstance(value, str):
-        value = float(value)
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind is int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+Bounds = tuple[float, float]
+
+
+def _check_bounds(parameters: dict[str, Bounds]) -> dict[str, Bounds]:
+    for name, (low, high) in parameters.items():
+        if not low < high:
+            raise ValueError(f"range of '{name}' must be [low, high] with low < high, "
+                             f"got [{low:g}, {high:g}]")
+    return parameters
+
+
+class GridDesign(Section):
+    """Full factorial over listed values."""
+
+    kind: Literal["grid"]
+    parameters: dict[str, list[Any]] = Field(min_length=1, description="Path -> values to try.")
+
+    @field_validator("parameters")
+    @classmethod
+    def _values(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for name, values in v.items():
+            if not values:
+                raise ValueError(f"'{name}' needs at least one value")
+            if len({json.dumps(x, sort_keys=True) for x in values}) < len(values):
+                raise ValueError(f"'{name}' lists a value twice")
+        return v
+
+
+class ScenarioEntry(Section):
+    """One scenario of a comparison: a bundled name or a file, plus overrides."""
+
+    scenario: str
+    label: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, v: Any) -> Any:
+        return {"scenario": v} if isinstance(v, str) else v
+
+    @property
+    def name(self) -> str:
+        return self.label or Path(self.scenario).stem
+
+
+class ScenariosDesign(Section):
+    """Scenarios side by side, every one run with the same seeds."""
+
+    kind: Literal["scenarios"]
+    scenarios: list[ScenarioEntry] = Field(min_length=1)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _unique(cls, v: list[ScenarioEntry]) -> list[ScenarioEntry]:
+        names = [e.name for e in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"scenario labels must be unique, '{dup[0]}' appears twice; "
+                             "give the entries distinct 'label's")
+        return v
+
+
+class LHSDesign(Section):
+    """Latin hypercube over ranges (a space-filling sweep)."""
+
+    kind: Literal["lhs"]
+    parameters: dict[str, Bounds] = Field(min_length=1, description="Path -> [low, high].")
+    samples: int = Field(20, ge=2, le=1_000_000)
+
+    _bounds = field_validator("parameters")(_check_bounds)
+
+
+class MorrisDesign(Section):
+    """Morris elementary effects: a cheap screening of many parameters."""
+
+    kind: Literal["morris"]
+    parameters: dict[str, Bounds] = Field(min_length=2)
+    trajectories: int = Field(10, ge=2, le=100_000)
+    levels: int = Field(4, ge=2, le=100)
+
+    _bounds = field_validator("parameters")(_check_bounds)
+
+    @field_validator("levels")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError(f"levels must be even, got {v}")
+        return v
+
+
+class SobolDesign(Section):
+    """Saltelli sampling for Sobol first-order and total indices."""
+
+    kind: Literal["sobol"]
+    parameters: dict[str, Bounds] = Field(min_length=2)
+    samples: int = Field(64, ge=2, le=2**20, description="Base sample size N (a power of two).")
+    second_order: bool = False
+
+    _bounds = field_validator("parameters")(_check_bounds)
+
+    @field_validator("samples")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if v & (v - 1):
+            raise ValueError(f"samples must be a power of two, got {v}; "
+                             f"try {2 ** round(math.log2(v))}")
+        return v
+
+
+DESIGNS = {"grid": GridDesign, "scenarios": ScenariosDesign, "lhs": LHSDesign,
+           "morris": MorrisDesign, "sobol": SobolDesign}
+Design = Annotated[GridDesign | ScenariosDesign | LHSDesign | MorrisDesign | SobolDesign,
+                   Field(discriminator="kind")]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: which scenario, with which parameter values."""
+
+    id: int
+    label: str
+    scenario: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def short_name(path: str) -> str:
-    return path.replace("__", ".").split(".")[-1]
+    return ParamPath.parse(path).name
 
 
 def point_label(params: dict[str, Any]) -> str:
@@ -70,22 +181,20 @@ def sample_matrix(design: LHSDesign | MorrisDesign | SobolDesign, master_seed: i
     return sobol.sample(prob, design.samples, calc_second_order=design.second_order, seed=seed)
 
 
-def make_points(spec: Experiment, scenarios: dict[str, Scenario]) -> tuple[list[Point], np.ndarray | None]:
-    """Every design point, numbered in a fixed order, and the raw sample matrix if any."""
-    design = spec.design
+def make_points(design: Design, master_seed: int, base: str) -> tuple[list[Point], np.ndarray | None]:
+    """Every design point (on the scenario named ``base``), numbered in a fixed order, and the raw
+    sample matrix if any."""
     if isinstance(design, ScenariosDesign):
         return [Point(i, e.name, e.name) for i, e in enumerate(design.scenarios)], None
-    base = next(iter(scenarios))
+    paths = {n: ParamPath.parse(n) for n in design.parameters}
     if isinstance(design, GridDesign):
-        names = list(design.parameters)
-        combos = itertools.product(*(design.parameters[n] for n in names))
-        rows = [{n: coerce(n, v) for n, v in zip(names, combo, strict=True)} for combo in combos]
+        combos = itertools.product(*(design.parameters[n] for n in paths))
+        rows = [{n: paths[n].coerce(v) for n, v in zip(paths, combo, strict=True)} for combo in combos]
         return [Point(i, point_label(r), base, r) for i, r in enumerate(rows)], None
-    matrix = sample_matrix(design, spec.seed)
-    names = list(design.parameters)
+    matrix = sample_matrix(design, master_seed)
     points = []
     for i, row in enumerate(matrix):
-        params = {n: int(round(x)) if param_type(n) is int else float(x)
-                  for n, x in zip(names, row, strict=True)}
+        params = {n: int(round(x)) if paths[n].kind is int else float(x)
+                  for n, x in zip(paths, row, strict=True)}
         points.append(Point(i, point_label(params), base, params))
     return points, matrix

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..params import ParamPath
 from ..run import run_scenario
 from ..schema import Scenario
 
@@ -20,8 +21,7 @@ def evaluate(*, seed: int = 0, scenario: str | Path | dict | Scenario | None = N
     because workbench tools pass keyword arguments; ``scenario`` is the base
     (default: the schema defaults) and ``weeks`` shortens the horizon.
     """
-    overrides = {name.replace("__", "."): value for name, value in params.items()}
-    return dict(run_scenario(scenario, seed=seed, weeks=weeks, overrides=overrides).summary)
+    return dict(run_scenario(scenario, seed=seed, weeks=weeks, overrides=params).summary)
 
 
 def evaluate_samples(x: np.ndarray, names: Sequence[str], outcomes: Sequence[str], *, seed: int = 0,
@@ -32,6 +32,6 @@ def evaluate_samples(x: np.ndarray, names: Sequence[str], outcomes: Sequence[str
     out = np.empty((len(x), len(outcomes)))
     for i, row in enumerate(x):
         kpis = evaluate(seed=seed, scenario=scenario, weeks=weeks,
-                        **{n.replace(".", "__"): float(v) for n, v in zip(names, row, strict=True)})
+                        **{ParamPath.parse(n).flat: float(v) for n, v in zip(names, row, strict=True)})
         out[i] = [kpis[o] for o in outcomes]
     return out[:, 0] if len(outcomes) == 1 else out

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from .. import stats
 from ..errors import UserError
-from . import plots, sensitivity, stats
+from . import plots, sensitivity
 from .design import short_name
 from .store import Store, load_failures, load_results, write_text
 

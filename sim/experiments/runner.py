@@ -41,6 +41,7 @@ class Task:
     scenario: dict[str, Any]
     params: dict[str, Any]
     weeks: int | None
+    scale: float | None
     outcomes: tuple[str, ...]
     series: bool
 
@@ -61,7 +62,7 @@ def run_task(task: Task) -> dict[str, Any]:
         warnings.simplefilter("always")
         try:
             result = run_scenario(task.scenario, seed=task.seed, weeks=task.weeks,
-                                  overrides=task.params)
+                                  overrides=task.params, scale=task.scale)
         except Exception as exc:
             return {"ok": False, **task.identity(), "error": f"{type(exc).__name__}: {exc}",
                     "traceback": traceback.format_exc()}
@@ -78,7 +79,7 @@ def tasks(exp: ResolvedExperiment) -> Iterator[Task]:
     for rep in range(spec.replications):
         for p in exp.points:
             seed = run_seed(spec.seed, rep, None if spec.common_random_numbers else p.id)
-            yield Task(p.id, rep, seed, p.label, dumps[p.scenario], p.params, spec.weeks,
+            yield Task(p.id, rep, seed, p.label, dumps[p.scenario], p.params, spec.weeks, spec.scale,
                        tuple(exp.outcomes), spec.save_series)
 
 

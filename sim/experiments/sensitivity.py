@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .design import problem
+from ..stats import LEVEL
+from .design import MorrisDesign, SobolDesign, problem
 from .seeds import design_seed
-from .spec import Experiment, MorrisDesign, SobolDesign
-from .stats import LEVEL
+from .spec import Experiment
 
 RESAMPLES = 1000
 

@@ -29,9 +29,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UserError
+from ..inputs import read_yaml
 from ..run import versions
 from ..scenario import to_yaml as scenario_yaml
-from .spec import Experiment, ResolvedExperiment, read_mapping
+from .spec import Experiment, ResolvedExperiment
 from .spec import to_yaml as experiment_yaml
 
 MANIFEST = "manifest.json"
@@ -183,7 +184,7 @@ class Store:
         self.write_manifest({**self.manifest(), **changes})
 
     def experiment(self) -> Experiment:
-        return Experiment.model_validate(read_mapping(self.root / "experiment.yaml"))
+        return Experiment.model_validate(read_yaml(self.root / "experiment.yaml", "experiment"))
 
     def design(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / "design.parquet")

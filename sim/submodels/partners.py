@@ -8,45 +8,52 @@ signed while coordination is staffed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from ..accounts import CommunityFund
 from ..agents import Enterprise
-
-if TYPE_CHECKING:
-    from ..model import CommunityModel
+from ..state import Context, Rosters, WeekHours
 
 
-def setup(model: CommunityModel) -> None:
-    p = model.s.enterprises
-    for c in range(model.residents.n_communities):
-        n = int(p.partners_per_community) + int(model.rng.random() < p.partners_per_community % 1)
+def setup(rosters: Rosters, n_communities: int, ctx: Context) -> None:
+    p = ctx.p.enterprises
+    for c in range(n_communities):
+        n = int(p.partners_per_community) + int(ctx.rng.random() < p.partners_per_community % 1)
         for _ in range(n):
-            recruit(model, c)
+            recruit(rosters, c, ctx.rng)
 
 
-def recruit(model: CommunityModel, community: int) -> Enterprise:
-    service = Enterprise.SERVICES[int(model.rng.integers(len(Enterprise.SERVICES)))]
-    return Enterprise(model, community, service, engagement=float(model.rng.uniform(0.6, 1.0)))
+def recruit(rosters: Rosters, community: int, rng: np.random.Generator) -> Enterprise:
+    service = Enterprise.SERVICES[int(rng.integers(len(Enterprise.SERVICES)))]
+    return Enterprise(rosters.model, community, service, engagement=float(rng.uniform(0.6, 1.0)))
 
 
-def update(model: CommunityModel) -> None:
-    p = model.s.enterprises
-    coordinated = model.hours.coordination > 0
-    recognise = model.week > 0 and model.week % p.recognition_interval_weeks == 0
-    donations = np.zeros(model.residents.n_communities)
-    for e in list(model.enterprises):
+def update(rosters: Rosters, hours: WeekHours, fund: CommunityFund, ctx: Context) -> None:
+    p = ctx.p.enterprises
+    week = ctx.week
+    coordinated = hours.coordination > 0
+    recognise = week > 0 and week % p.recognition_interval_weeks == 0
+    donations = np.zeros(len(coordinated))
+    for e in list(rosters.enterprises):
         donations[e.community] += p.donation_yuan_year / 52.0 * e.engagement
         e.engagement -= p.engagement_decay_per_week
         if recognise and coordinated[e.community]:
             e.engagement = min(e.engagement + p.recognition_gain, 1.0)
         if e.engagement < p.exit_threshold:
-            e.active = False
-            model.tally.add("enterprise_exits", 1)
+            ctx.tally.add("enterprise_exits", 1)
             e.remove()
-    model.fund.receive(donations, "enterprise")
-    joins = model.rng.random(len(coordinated)) < p.recruit_per_year / 52.0
+    fund.receive(donations, "enterprise")
+    joins = ctx.rng.random(len(coordinated)) < p.recruit_per_year / 52.0
     for c in np.flatnonzero(joins & coordinated):
-        recruit(model, int(c))
-        model.tally.add("enterprise_joins", 1)
+        recruit(rosters, int(c), ctx.rng)
+        ctx.tally.add("enterprise_joins", 1)
+
+
+def set_count(rosters: Rosters, n_communities: int, per_community: int, rng: np.random.Generator) -> None:
+    """Sign new partners or end the least engaged partnerships until each community has the target."""
+    for c in range(n_communities):
+        present = sorted((e for e in rosters.enterprises if e.community == c), key=lambda e: e.engagement)
+        for e in present[:max(len(present) - per_community, 0)]:
+            e.remove()
+        for _ in range(per_community - len(present)):
+            recruit(rosters, c, rng)

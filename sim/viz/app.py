@@ -98,7 +98,7 @@ def LeverSlider(lever: levers.Lever, language: str):
     value = lever_values.value.get(lever.path, lever.low)
     high = lever.high
     if lever.path == "workforce.share_coordination" and model.value is not None:
-        high = levers.coordination_limit(model.value.s)
+        high = levers.coordination_limit(model.value.params)
     whole = isinstance(lever.step, int)
     shown = f"{value:,.0f}" if whole else f"{value:.2f}"
     with solara.Column(gap="0px", classes=["cogov-lever"]):
@@ -132,8 +132,8 @@ def Controls(language: str):
 
 @solara.component
 def Kpis(m: CommunityModel, language: str):
-    row = m.recorder.last
-    totals = m.recorder.totals
+    row = m.datacollector.last
+    totals = m.datacollector.totals
     items = (
         ("kpi_workers", f"{len(m.workers)}"),
         ("kpi_separations", f"{totals['sw_quits'] + totals['sw_layoffs']:.0f}"),

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..model import CommunityModel
-from ..population import N_TYPES
+from ..schema import N_TYPES
 from .labels import figure_language, font_rc, t
 
 MAX_SHOWN = 400
@@ -70,7 +70,7 @@ def network_figure(model: CommunityModel, lang: str, colour_by: str = "wellbeing
         pos = layout(model, shown)
         local = np.full(model.residents.n, -1)
         local[shown] = np.arange(len(shown))
-        src, dst = model.social.graph_edges()
+        src, dst = model.world.network.graph_edges()
         both = (local[src] >= 0) & (local[dst] >= 0)
         ties = np.stack([pos[local[src[both]]], pos[local[dst[both]]]], axis=1)
         ax.add_collection(LineCollection(ties, colors=COLOURS["tie"], linewidths=0.4, alpha=0.6, zorder=1))
@@ -147,9 +147,9 @@ def to_png(fig: Figure) -> bytes:
 def charts_figure(model: CommunityModel, lang: str, marks: list[int] = ()) -> Figure:
     """Four panels of weekly series, with the weeks a lever moved as dotted lines."""
     fl = figure_language(lang)
-    cols = model.recorder.columns
+    cols = model.datacollector.columns
     weeks = np.asarray(cols["week"], dtype=float)
-    horizon = model.s.simulation.horizon_weeks
+    horizon = model.params.simulation.horizon_weeks
     with rc_context(font_rc(lang)):
         fig = Figure(figsize=(7.6, 6.4), dpi=100, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True)

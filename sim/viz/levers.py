@@ -1,8 +1,9 @@
 """The policy levers a class can move, and how a move reaches a running model.
 
-A move during a run is a dated policy change, applied the way a scenario's
-timeline applies one (see :mod:`sim.submodels.timeline`): pay at once, budget
-and posts at the next contract signing.
+A move during a run is a dated policy change, applied by the same function as
+a scenario's timeline event (:func:`sim.submodels.timeline.apply_changes`), so
+it takes effect when the schema says: pay at once, budget and posts at the
+next contract signing, partners signed or let go at once.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import CommunityModel
-from ..scenario import bundled_scenarios, get_path, load_scenario
+from ..params import ParamPath
+from ..scenario import bundled_scenarios, load_scenario
 from ..schema import Scenario
-from ..submodels import partners, timeline
+from ..submodels import timeline
 
 DEMO_MAX_RESIDENTS = 25_000
 """Above this the demo runs a scaled-down copy, so a step stays well under a second."""
@@ -53,16 +55,11 @@ def demo_scenario(name: str) -> tuple[Scenario, int | None]:
     full = s.population.residents
     if full <= DEMO_MAX_RESIDENTS:
         return s, None
-    factor = DEMO_MAX_RESIDENTS / full
-    data = s.model_dump()
-    data["population"]["residents"] = DEMO_MAX_RESIDENTS
-    data["population"]["communities"] = max(1, round(s.population.communities * factor))
-    data["funding"]["ngos"] = max(1, round(s.funding.ngos * factor))
-    return load_scenario(data), full
+    return load_scenario(s, scale=DEMO_MAX_RESIDENTS / full), full
 
 
 def lever_values(s: Scenario) -> dict[str, float]:
-    return {lever.path: float(get_path(s, lever.path)) for lever in LEVERS}
+    return {lever.path: float(ParamPath.parse(lever.path).get(s)) for lever in LEVERS}
 
 
 def coordination_limit(s: Scenario) -> float:
@@ -71,44 +68,23 @@ def coordination_limit(s: Scenario) -> float:
     return min(BY_PATH["workforce.share_coordination"].high, w.share_casework + w.share_coordination)
 
 
-def overrides(s: Scenario, values: dict[str, float]) -> dict[str, Any]:
-    """Lever values as ``__``-joined model overrides, time shares kept summing to 1."""
-    out: dict[str, Any] = {}
-    for path, value in values.items():
-        if path == "enterprises.partners_per_community":
-            value = int(round(value))
-        out[path.replace(".", "__")] = value
+def changes(s: Scenario, values: dict[str, float]) -> dict[str, Any]:
+    """Lever values as parameter changes: whole partners, time shares kept summing to 1 (coordination
+    hours come out of case work)."""
+    out: dict[str, Any] = dict(values)
+    if "enterprises.partners_per_community" in out:
+        out["enterprises.partners_per_community"] = int(round(out["enterprises.partners_per_community"]))
     coord = values.get("workforce.share_coordination")
     if coord is not None:
         w = s.workforce
-        out["workforce__share_casework"] = max(w.share_casework + w.share_coordination - coord, 0.0)
+        out["workforce.share_casework"] = max(w.share_casework + w.share_coordination - coord, 0.0)
     return out
 
 
 def build_model(s: Scenario, seed: int, values: dict[str, float]) -> CommunityModel:
-    return CommunityModel(s, rng=seed, **overrides(s, values))
+    return CommunityModel(load_scenario(s, changes(s, values)), rng=seed)
 
 
-def apply_levers(model: CommunityModel, changes: dict[str, float]) -> None:
+def apply_levers(model: CommunityModel, moves: dict[str, float]) -> None:
     """Apply lever moves to a running model, as a timeline event would."""
-    values = dict(changes)
-    if "workforce.share_coordination" in values:
-        w = model.s.workforce
-        value = values["workforce.share_coordination"]
-        values["workforce.share_casework"] = max(w.share_casework + w.share_coordination - value, 0.0)
-    if "enterprises.partners_per_community" in values:
-        values["enterprises.partners_per_community"] = int(round(values["enterprises.partners_per_community"]))
-    timeline.apply_changes(model, values, "lever: " + ", ".join(sorted(changes)))
-    if "enterprises.partners_per_community" in changes:
-        set_partners(model, values["enterprises.partners_per_community"])
-
-
-def set_partners(model: CommunityModel, per_community: int) -> None:
-    """Sign new partners or end the least engaged partnerships until each community has the target."""
-    for c in range(model.residents.n_communities):
-        present = sorted((e for e in model.enterprises if e.community == c), key=lambda e: e.engagement)
-        for e in present[:max(len(present) - per_community, 0)]:
-            e.active = False
-            e.remove()
-        for _ in range(per_community - len(present)):
-            partners.recruit(model, c)
+    timeline.apply_changes(model.world, changes(model.params, moves), "lever: " + ", ".join(sorted(moves)))

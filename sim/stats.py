@@ -1,4 +1,7 @@
-"""Means with Student-t confidence intervals, and differences between design points.
+"""Intervals over replications: means, paired differences, pooled ratios.
+
+The project's one statistics module (experiments, validation, the seed cases
+and calibration diagnostics use it).
 
 Replications of a stochastic model are independent draws, so a KPI's mean over
 n replications has a t interval with n - 1 degrees of freedom. Under common
@@ -30,6 +33,20 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple
         return m, np.nan, np.nan
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half
+
+
+def bootstrap_ratio(num: Sequence[float] | np.ndarray, den: Sequence[float] | np.ndarray,
+                    rng: np.random.Generator, n: int = 2000,
+                    level: float = LEVEL) -> tuple[float, float, float]:
+    """Ratio of pooled sums (e.g. quits / worker-years over replications) with a percentile
+    bootstrap over replications."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    est = float(num.sum() / den.sum()) if den.sum() > 0 else np.nan
+    idx = rng.integers(0, len(num), size=(n, len(num)))
+    d = den[idx].sum(axis=1)
+    boots = np.divide(num[idx].sum(axis=1), d, out=np.full(n, np.nan), where=d > 0)
+    lo, hi = np.nanpercentile(boots, [50 * (1 - level), 50 * (1 + level)])
+    return est, float(lo), float(hi)
 
 
 def summarize(runs: pd.DataFrame, outcomes: Sequence[str], by: Sequence[str] = ("point_id",),
