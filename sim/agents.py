@@ -85,7 +85,7 @@ class SocialWorker(mesa.Agent):
     """A professional social worker (社工) employed by an agency; ``wid`` indexes per-worker arrays."""
 
     def __init__(self, model: mesa.Model, wid: int, employer: NGO, community: int, salary: float,
-                 certified: bool, experience_weeks: float = 0.0, tenure_weeks: int = 0):
+                 certified: bool, satisfaction: float, experience_weeks: float = 0.0, tenure_weeks: int = 0):
         super().__init__(model)
         self.wid = wid
         self.employer = employer
@@ -96,7 +96,7 @@ class SocialWorker(mesa.Agent):
         self.tenure_weeks = tenure_weeks
         self.caseload = 0
         self.burnout = 0.0
-        self.satisfaction = 0.5
+        self.satisfaction = satisfaction
         self.demanded_hours = 0.0
         self.productivity = 0.0
 

@@ -20,7 +20,7 @@ def priority(needs: NeedState, r: Residents, flat: np.ndarray, ctx: Context) -> 
     waited = (ctx.week - needs.arisen_week[flat]) / 52.0
     return (p.priority_weight_severity * needs.severity[flat]
             + p.priority_weight_vulnerability * r.vulnerability[resident]
-            + p.priority_weight_waiting * np.minimum(waited, 2.0))
+            + p.priority_weight_waiting * np.minimum(waited, p.priority_waiting_cap_years))
 
 
 def listed(needs: NeedState) -> np.ndarray:

@@ -43,7 +43,7 @@ class WeeklyRecord(mesa.DataCollector):
         r = world.residents
         self.vulnerable = np.flatnonzero(r.vulnerable)
         self.elder_alone = r.elder_alone
-        self.adults = int((r.age >= 18).sum())
+        self.adults = int(r.adult.sum())
         self.headcount_start = len(world.rosters.workers)
         self.volunteers_start = int(world.volunteers.active.sum())
         self.totals: defaultdict[str, float] = defaultdict(float)

@@ -23,9 +23,9 @@ def _ages(rng: np.random.Generator, n: int, s: Scenario) -> np.ndarray:
     child = group < pop.share_children
     old = group >= 1.0 - pop.share_aged_60_plus
     mid = ~child & ~old
-    age[child] = rng.uniform(0, 18, child.sum())
-    age[mid] = rng.uniform(18, 60, mid.sum())
-    age[old] = np.minimum(60 + rng.exponential(10.0, old.sum()), 100)
+    age[child] = rng.uniform(0, pop.adult_age, child.sum())
+    age[mid] = rng.uniform(pop.adult_age, pop.elderly_age, mid.sum())
+    age[old] = np.minimum(pop.elderly_age + rng.exponential(pop.elderly_age_scale_years, old.sum()), pop.max_age)
     return age
 
 
@@ -34,7 +34,7 @@ def _households(rng: np.random.Generator, age: np.ndarray, s: Scenario
     """Household id per resident (in a shuffled order) and the alone flag."""
     n = len(age)
     pop = s.population
-    alone = (age >= 60) & (rng.random(n) < pop.share_elderly_alone)
+    alone = (age >= pop.elderly_age) & (rng.random(n) < pop.share_elderly_alone)
     others = rng.permutation(np.flatnonzero(~alone))
     n_alone = int(alone.sum())
     target_households = max(n / pop.household_size_mean, n_alone + (1 if len(others) else 0))
@@ -74,23 +74,26 @@ def build_residents(s: Scenario, rng: np.random.Generator) -> Residents:
     building_offset = np.concatenate([[0], np.cumsum(buildings_per_comm)[:-1]])
     building = (building_offset[hh_comm] + building_local)[household].astype(np.int32)
     size = hh_size[household]
-    lives_alone = (size == 1) & (age >= 18)
+    adult = age >= pop.adult_age
+    elderly = age >= pop.elderly_age
+    oldest_old = age >= pop.oldest_old_age
+    lives_alone = (size == 1) & adult
     disabled = rng.random(n) < pop.share_disabled
     # Low income is a household trait.
     low_income = (rng.random(n_hh) < pop.share_low_income)[household]
-    vulnerability = ((lives_alone & (age >= 60)).astype(np.float32) + disabled + low_income
-                     + (age >= 80)) / 4.0
+    vulnerability = ((lives_alone & elderly).astype(np.float32) + disabled + low_income + oldest_old) / 4.0
     soc = s.social
     trust = np.clip(rng.normal(soc.initial_trust_mean, soc.initial_spread, n), 0, 1)
     belonging = np.clip(rng.normal(soc.initial_belonging_mean, soc.initial_spread, n), 0, 1)
-    willingness = np.clip(rng.beta(2.0, 2.0 * (1 - soc.willingness_mean) / max(soc.willingness_mean, 1e-6), n)
+    a = soc.willingness_shape
+    willingness = np.clip(rng.beta(a, a * (1 - soc.willingness_mean) / max(soc.willingness_mean, 1e-6), n)
                           if 0 < soc.willingness_mean < 1 else np.full(n, soc.willingness_mean), 0, 1)
     community_size = np.bincount(community, minlength=n_comm)
     community_start = np.concatenate([[0], np.cumsum(community_size)[:-1]]).astype(np.int64)
     age = age.astype(np.float32)
     willingness = willingness.astype(np.float32)
-    vulnerable = (lives_alone & (age >= 60)) | disabled | low_income
-    elder_alone = np.flatnonzero((age >= 60) & lives_alone)
+    vulnerable = (lives_alone & elderly) | disabled | low_income
+    elder_alone = np.flatnonzero(elderly & lives_alone)
     bounds = np.searchsorted(community[elder_alone], np.arange(n_comm + 1))
     w = willingness.astype(np.float64)
     return Residents(
@@ -98,13 +101,17 @@ def build_residents(s: Scenario, rng: np.random.Generator) -> Residents:
         building=building,
         household=household.astype(np.int32),
         age=age,
+        adult=adult,
+        elderly=elderly,
+        younger_old=elderly & (age < pop.younger_old_max_age),
+        oldest_old=oldest_old,
         lives_alone=lives_alone,
         disabled=disabled,
         low_income=low_income,
         vulnerability=vulnerability.astype(np.float32),
         trust=trust.astype(np.float32),
         belonging=belonging.astype(np.float32),
-        wellbeing=np.full(n, 0.7, dtype=np.float32),
+        wellbeing=np.full(n, soc.initial_wellbeing, dtype=np.float32),
         willingness=willingness,
         last_contact=np.full(n, NEVER, dtype=np.int32),
         reached=np.zeros(n, dtype=bool),

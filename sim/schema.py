@@ -133,9 +133,30 @@ class Population(Section):
                                 "Share of residents in low-income households.", ge=0, le=1)
     households_per_building: int = P(36, "households", "assumption: six floors x six flats",
                                      "Households per residential building.", ge=1, le=10_000)
+    adult_age: int = P(18, "years", "structural: the legal age of adulthood",
+                       "Age from which a resident is an adult (employment needs, volunteering, deliberation).",
+                       ge=1, le=30)
+    elderly_age: int = P(60, "years", "DOMAIN: the census reports residents aged 60+",
+                         "Age from which a resident is elderly (eldercare needs, 低龄助高龄).", ge=30, le=90)
+    younger_old_max_age: int = P(75, "years", "structural: younger-old (低龄) residents are 60-74",
+                                 "Age below which an elderly resident counts as younger-old (can be trained "
+                                 "for elder visiting).", ge=30, le=110)
+    oldest_old_age: int = P(80, "years", "structural: the oldest old are 80+",
+                            "Age from which the eldercare need rate is raised (needs.risk_age_80_plus).",
+                            ge=30, le=110)
+    elderly_age_scale_years: float = P(10.0, "years", "assumption: exponential ages above the elderly age",
+                                       "Mean years by which an elderly resident's age exceeds elderly_age.",
+                                       ge=0.1, le=50)
+    max_age: int = P(100, "years", "structural", "Oldest age drawn.", ge=30, le=120)
 
     @model_validator(mode="after")
     def _age_shares(self) -> Population:
+        if not self.adult_age < self.elderly_age < self.younger_old_max_age <= self.max_age:
+            raise ValueError("ages must rise: adult_age < elderly_age < younger_old_max_age <= max_age, got "
+                             f"{self.adult_age}, {self.elderly_age}, {self.younger_old_max_age}, {self.max_age}")
+        if not self.elderly_age <= self.oldest_old_age <= self.max_age:
+            raise ValueError(f"oldest_old_age ({self.oldest_old_age}) must lie between elderly_age "
+                             f"({self.elderly_age}) and max_age ({self.max_age})")
         if self.share_aged_60_plus + self.share_children > 1:
             raise ValueError(
                 "share_aged_60_plus + share_children must be at most 1, "
@@ -180,6 +201,9 @@ class Needs(Section):
     initial_severity_mean: float = P(0.35, "severity (0-1)", "assumption",
                                      "Mean severity of a need when it arises (Beta distributed).",
                                      ge=0.01, le=0.99)
+    initial_severity_shape: float = P(2.0, "Beta shape a", "structural assumption: a unimodal Beta",
+                                      "First shape parameter of the Beta distribution of a new need's severity "
+                                      "(the second follows from the mean).", ge=0.1, le=100)
     escalation_per_week: float = P(0.01, "severity/week", "assumption",
                                    "Severity added each week a need waits unserved.", ge=0, le=1)
     urgent_threshold: float = P(0.7, "severity (0-1)", "seed 001: urgent issues handled at once",
@@ -196,6 +220,11 @@ class Needs(Section):
                                            le=1)
     wellbeing_adjustment: float = P(0.1, "share/week", "assumption",
                                     "Weekly rate at which wellbeing moves to its target.", ge=0, le=1)
+    wellbeing_target: float = P(0.8, "wellbeing (0-1)", "structural assumption",
+                                "Wellbeing a resident with no open need and average belonging moves toward.",
+                                ge=0, le=1)
+    wellbeing_belonging_effect: float = P(0.1, "wellbeing per unit belonging above 0.5", "assumption",
+                                          "Wellbeing target gained per unit of belonging above 0.5.", ge=0, le=1)
     priority_weight_severity: float = P(1.0, "weight", "seed 001: urgent ones first",
                                         "Weight of severity in ledger priority.", ge=0, le=100)
     priority_weight_vulnerability: float = P(0.5, "weight", "seed 001: hardship cases with care",
@@ -203,6 +232,9 @@ class Needs(Section):
                                              le=100)
     priority_weight_waiting: float = P(0.5, "weight per 52 weeks waited", "assumption",
                                        "Weight of waiting time in ledger priority.", ge=0, le=100)
+    priority_waiting_cap_years: float = P(2.0, "years", "assumption",
+                                          "Waiting time beyond which a need gains no more priority.", ge=0,
+                                          le=100)
 
 
 class Discovery(Section):
@@ -219,6 +251,11 @@ class Discovery(Section):
     referral_per_tie: float = P(0.01, "probability/week/tie", "assumption",
                                 "Weekly chance a trusting, engaged neighbour refers an unfound need.",
                                 ge=0, le=1)
+    referral_trust_threshold: float = P(0.7, "trust (0-1)", "assumption",
+                                        "Trust above which a neighbour refers (with belonging above its threshold).",
+                                        ge=0, le=1)
+    referral_belonging_threshold: float = P(0.6, "belonging (0-1)", "assumption",
+                                            "Belonging above which a trusting neighbour refers.", ge=0, le=1)
 
 
 class Workforce(Section):
@@ -274,10 +311,15 @@ class Workforce(Section):
                                          ge=1, le=1000)
     max_overtime_share: float = P(0.25, "share of hours", "assumption",
                                   "Overtime a worker puts in before cases go short.", ge=0, le=2)
+    burnout_productivity_loss: float = P(0.5, "share of productivity at full burnout", "assumption",
+                                         "Productivity lost per unit of burnout.", ge=0, le=1)
     burnout_gain: float = P(0.04, "burnout/week per unit overload", "DOMAIN: workload-exhaustion r~0.66",
                             "Burnout added per week per unit of demanded hours above contracted hours.",
                             ge=0, le=1)
-    burnout_admin_gain: float = P(0.006, "burnout/week per admin share above 0.2",
+    admin_neutral_share: float = P(0.2, "share of hours", "assumption: some admin is part of the job",
+                                   "Admin share above which administrative load drains (burnout, satisfaction).",
+                                   ge=0, le=1)
+    burnout_admin_gain: float = P(0.006, "burnout/week per unit admin share above workforce.admin_neutral_share",
                                   "assumption: non-professional tasks drain",
                                   "Weekly burnout from administrative load.", ge=0, le=1)
     burnout_recovery: float = P(0.008, "share/week", "assumption",
@@ -299,11 +341,15 @@ class Workforce(Section):
     reference_salary_ratio: float = P(0.64, "share of local average wage", "DOMAIN: ~64%",
                                       "Pay at which the pay terms of the quit rate are neutral.",
                                       ge=0.05, le=5)
+    neutral_satisfaction: float = P(0.5, "satisfaction (0-1)", "structural: the midpoint of the scale",
+                                    "Satisfaction of a worker at reference pay with no burnout or excess admin; "
+                                    "the quit rate's satisfaction term is zero there.", ge=0, le=1)
     quit_pay_elasticity: float = P(0.1, "elasticity", "DOMAIN: quit elasticity to wages ~0.1",
                                    "Direct elasticity of the quit rate to relative pay.", ge=0, le=10)
     quit_satisfaction_effect: float = P(1.5, "log rate per unit satisfaction",
                                         "DOMAIN: dissatisfaction a strongest predictor (Mor Barak 2001)",
-                                        "Log quit-rate increase per unit of satisfaction below 0.5.",
+                                        "Log quit-rate increase per unit of satisfaction below "
+                                        "workforce.neutral_satisfaction.",
                                         ge=0, le=20)
     quit_burnout_effect: float = P(1.5, "log rate per unit burnout",
                                    "DOMAIN: burnout a strongest predictor (Mor Barak 2001)",
@@ -320,7 +366,8 @@ class Workforce(Section):
     satisfaction_burnout_weight: float = P(0.4, "satisfaction per unit burnout", "assumption",
                                            "Satisfaction lost per unit of burnout.", ge=0, le=10)
     satisfaction_admin_weight: float = P(0.3, "satisfaction per unit admin share", "assumption",
-                                         "Satisfaction lost per unit of admin share above 0.2.", ge=0,
+                                         "Satisfaction lost per unit of admin share above "
+                                         "workforce.admin_neutral_share.", ge=0,
                                          le=10)
     initial_tenure_mean_weeks: float = P(
         200.0, "weeks", "assumption: near the steady state of ~20%/yr turnover (mean ~5 years)",
@@ -369,6 +416,9 @@ class Funding(Section):
     deliverable_resolved_per_post_year: float = P(
         120.0, "resolved needs/post/year", "assumption", "Deliverable used to evaluate the contract.",
         ge=1, le=10000)
+    evaluation_delivery_weight: float = P(0.5, "weight (0-1)", "assumption: delivery and satisfaction count "
+                                          "equally", "Weight of delivered services in the end-of-term evaluation "
+                                          "(residents' trust has the rest).", ge=0, le=1)
     incumbent_win_probability: float = P(0.7, "probability", "assumption",
                                          "Chance the incumbent wins the re-tender after non-renewal.",
                                          ge=0, le=1)
@@ -411,6 +461,9 @@ class Services(Section):
                                   "Worker hours to prepare and run a community activity.", ge=0.5, le=1000)
     attendees_per_activity: float = P(30.0, "residents", "assumption",
                                       "Residents reached by one activity.", ge=0, le=100000)
+    unfunded_attendance_share: float = P(0.5, "share of places", "assumption",
+                                         "Share of an activity's places filled when the community fund cannot pay "
+                                         "for materials.", ge=0, le=1)
     activity_belonging_gain: float = P(0.03, "belonging", "assumption",
                                        "Belonging gained by attending an activity.", ge=0, le=1)
     activity_trust_gain: float = P(0.01, "trust", "assumption",
@@ -428,6 +481,9 @@ class Volunteers(Section):
                                         "Adults registered as volunteers at week 0.", ge=0, le=1, when=When.SETUP)
     initial_active_share: float = P(0.3, "share of registered", "assumption",
                                     "Registered volunteers active at week 0.", ge=0, le=1, when=When.SETUP)
+    new_motivation_min: float = P(0.6, "motivation (0-1)", "assumption",
+                                      "A new volunteer's motivation is drawn uniformly between this and 1.", ge=0,
+                                      le=1)
     recruit_probability: float = P(0.15, "probability per reach", "assumption",
                                    "Chance an adult with high belonging, reached by an activity or "
                                    "visit, becomes active.", ge=0, le=1)
@@ -494,6 +550,8 @@ class Enterprises(Section):
                                 ge=0, le=1000)
     max_severity: float = P(0.6, "severity (0-1)", "assumption",
                             "Most severe need an in-kind service can meet.", ge=0, le=1)
+    new_engagement_min: float = P(0.6, "engagement (0-1)", "assumption",
+                                      "A new partner's engagement is drawn uniformly between this and 1.", ge=0, le=1)
     routine_wellbeing_gain: float = P(0.02, "wellbeing", "assumption: as a companionship visit "
                                       "(volunteers.visit_wellbeing_gain)",
                                       "Wellbeing an elderly resident living alone gains from a routine "
@@ -550,6 +608,11 @@ class Social(Section):
                                 "Weekly trust lost while a found need waits unserved.", ge=0, le=1)
     willingness_mean: float = P(0.3, "share (0-1)", "DOMAIN: ~30% of adults volunteer (2021)",
                                 "Mean willingness to take part in community life.", ge=0, le=1, when=When.SETUP)
+    willingness_shape: float = P(2.0, "Beta shape a", "structural assumption: a unimodal Beta",
+                                 "First shape parameter of the Beta distribution of willingness.", ge=0.1, le=100,
+                                 when=When.SETUP)
+    initial_wellbeing: float = P(0.7, "wellbeing (0-1)", "assumption", "Every resident's wellbeing at week 0.",
+                                 ge=0, le=1, when=When.SETUP)
 
 
 class Event(Section):

@@ -69,6 +69,11 @@ class Residents:
     building: np.ndarray
     household: np.ndarray
     age: np.ndarray
+    adult: np.ndarray
+    elderly: np.ndarray
+    younger_old: np.ndarray
+    """Elderly and below ``population.younger_old_max_age`` (低龄)."""
+    oldest_old: np.ndarray
     lives_alone: np.ndarray
     disabled: np.ndarray
     low_income: np.ndarray
@@ -102,10 +107,6 @@ class Residents:
     @property
     def n_communities(self) -> int:
         return len(self.community_size)
-
-    @property
-    def elderly(self) -> np.ndarray:
-        return self.age >= 60
 
     @property
     def vulnerable(self) -> np.ndarray:

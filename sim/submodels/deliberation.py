@@ -48,7 +48,7 @@ def meet(disputes: Disputes, r: Residents, hours: WeekHours, ctx: Context) -> No
     p = ctx.p.deliberation
     rng = ctx.rng
     n_c = r.n_communities
-    eligible = hold[r.community] & (r.age >= 18)
+    eligible = hold[r.community] & r.adult
     trusting = np.minimum(r.trust / max(p.participation_trust_threshold, 1e-9), 1.0)
     attend = eligible & (rng.random(r.n) < p.invite_per_meeting * r.willingness * trusting)
     who = np.flatnonzero(attend)

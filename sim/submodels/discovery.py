@@ -35,7 +35,7 @@ def with_unfound_needs(needs: NeedState) -> np.ndarray:
 
 
 def outreach_weight(r: Residents, who: np.ndarray, targeting: float) -> np.ndarray:
-    vulnerable = (r.lives_alone[who] & (r.age[who] >= 60)) | r.disabled[who] | r.low_income[who]
+    vulnerable = (r.lives_alone[who] & r.elderly[who]) | r.disabled[who] | r.low_income[who]
     return 1.0 + targeting * vulnerable
 
 
@@ -78,7 +78,8 @@ def find(needs: NeedState, r: Residents, vol: VolunteerState, hours: WeekHours, 
     # Referrals along ties from engaged neighbours (volunteers, trusting and belonging).
     if len(unfound) == 0:
         return
-    engaged = (vol.active | ((r.trust > 0.7) & (r.belonging > 0.6))).astype(np.float32)
+    engaged = (vol.active | ((r.trust > d.referral_trust_threshold)
+                             & (r.belonging > d.referral_belonging_threshold))).astype(np.float32)
     ties = network.neighbour_sum(engaged, rows=unfound)
     cand = unfound[ties > 0]
     p = 1.0 - (1.0 - d.referral_per_tie) ** ties[ties > 0]

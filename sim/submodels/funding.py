@@ -167,7 +167,8 @@ def evaluation_score(ngo: NGO, r: Residents, ctx: Context) -> float:
     delivered = min((ngo.resolved - c.resolved_at_start) / expected, 1.0)
     in_area = np.isin(r.community, ngo.communities)
     satisfaction = float(r.trust[in_area].mean()) if in_area.any() else 0.0
-    return 0.5 * delivered + 0.5 * satisfaction
+    weight = f.evaluation_delivery_weight
+    return weight * delivered + (1.0 - weight) * satisfaction
 
 
 def contracts(rosters: Rosters, office: StreetOffice, accounts: Accounts, labour: LabourMarket,

@@ -23,16 +23,16 @@ def weekly_hazard(r: Residents, p: schema.Needs) -> np.ndarray:
     """Weekly probability that each (resident, type) need arises, flat."""
     rates = np.tile(np.asarray(p.hazard_per_year.as_list(), dtype=np.float64), (r.n, 1))
     eligible = np.ones_like(rates, dtype=bool)
-    eligible[:, T["eldercare"]] = (r.age >= 60) | r.disabled
-    eligible[:, T["children_youth"]] = r.age < 18
-    eligible[:, T["employment"]] = (r.age >= 18) & (r.age < 60)
+    eligible[:, T["eldercare"]] = r.elderly | r.disabled
+    eligible[:, T["children_youth"]] = ~r.adult
+    eligible[:, T["employment"]] = r.adult & ~r.elderly
     rates *= eligible
-    rates[r.lives_alone & (r.age >= 18)] *= p.risk_lives_alone
+    rates[r.lives_alone & r.adult] *= p.risk_lives_alone
     rates[r.disabled] *= p.risk_disabled
     low = r.low_income
     for t in ("hardship", "employment", "family"):
         rates[low, T[t]] *= p.risk_low_income
-    rates[r.age >= 80, T["eldercare"]] *= p.risk_age_80_plus
+    rates[r.oldest_old, T["eldercare"]] *= p.risk_age_80_plus
     return (1.0 - np.exp(-rates / 52.0)).astype(np.float32).ravel()
 
 
@@ -73,7 +73,7 @@ def arise(needs: NeedState, ctx: Context) -> None:
         pos, _ = sample_blocks(ctx.rng, start, size, hazard)
         drawn = np.sort(order[pos])
         new = drawn[~needs.open[drawn]].astype(np.int64)
-    a = 2.0
+    a = p.initial_severity_shape
     b = a * (1 - p.initial_severity_mean) / p.initial_severity_mean
     sev = ctx.rng.beta(a, b, len(new)).astype(np.float32)
     needs.open[new] = True
@@ -135,6 +135,7 @@ def progress(needs: NeedState, r: Residents, ctx: Context) -> None:
         needs.effort_left[keep] += base * (new - old)
     # Closed needs have severity 0, so the open ones (as of this morning) carry the sum.
     open_sev = np.bincount(opened // N_TYPES, weights=needs.severity[opened], minlength=r.n)
-    target = 0.8 - p.wellbeing_loss_per_severity * open_sev + 0.1 * (r.belonging - 0.5)
+    target = (p.wellbeing_target - p.wellbeing_loss_per_severity * open_sev
+              + p.wellbeing_belonging_effect * (r.belonging - 0.5))
     r.wellbeing += p.wellbeing_adjustment * (target - r.wellbeing)
     np.clip(r.wellbeing, 0, 1, out=r.wellbeing)

@@ -20,12 +20,13 @@ def setup(rosters: Rosters, n_communities: int, ctx: Context) -> None:
     for c in range(n_communities):
         n = int(p.partners_per_community) + int(ctx.rng.random() < p.partners_per_community % 1)
         for _ in range(n):
-            recruit(rosters, c, ctx.rng)
+            recruit(rosters, c, p.new_engagement_min, ctx.rng)
 
 
-def recruit(rosters: Rosters, community: int, rng: np.random.Generator) -> Enterprise:
+def recruit(rosters: Rosters, community: int, low: float, rng: np.random.Generator) -> Enterprise:
+    """A new partner in ``community``, its engagement drawn between ``low`` and 1."""
     service = Enterprise.SERVICES[int(rng.integers(len(Enterprise.SERVICES)))]
-    return Enterprise(rosters.model, community, service, engagement=float(rng.uniform(0.6, 1.0)))
+    return Enterprise(rosters.model, community, service, engagement=float(rng.uniform(low, 1.0)))
 
 
 def update(rosters: Rosters, hours: WeekHours, fund: CommunityFund, ctx: Context) -> None:
@@ -45,15 +46,16 @@ def update(rosters: Rosters, hours: WeekHours, fund: CommunityFund, ctx: Context
     fund.receive(donations, "enterprise")
     joins = ctx.rng.random(len(coordinated)) < p.recruit_per_year / 52.0
     for c in np.flatnonzero(joins & coordinated):
-        recruit(rosters, int(c), ctx.rng)
+        recruit(rosters, int(c), p.new_engagement_min, ctx.rng)
         ctx.tally.add("enterprise_joins", 1)
 
 
-def set_count(rosters: Rosters, n_communities: int, per_community: int, rng: np.random.Generator) -> None:
+def set_count(rosters: Rosters, n_communities: int, per_community: int, low: float,
+              rng: np.random.Generator) -> None:
     """Sign new partners or end the least engaged partnerships until each community has the target."""
     for c in range(n_communities):
         present = sorted((e for e in rosters.enterprises if e.community == c), key=lambda e: e.engagement)
         for e in present[:max(len(present) - per_community, 0)]:
             e.remove()
         for _ in range(per_community - len(present)):
-            recruit(rosters, c, rng)
+            recruit(rosters, c, low, rng)

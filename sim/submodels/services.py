@@ -170,7 +170,7 @@ def activities(r: Residents, hours: WeekHours, fund: CommunityFund, network: Soc
     if not n_act.any():
         return
     cost = n_act * ctx.p.community_fund.activity_cost_yuan
-    funded = np.where(fund.balance >= cost, 1.0, 0.5)
+    funded = np.where(fund.balance >= cost, 1.0, s.unfunded_attendance_share)
     fund.spend(np.where(funded == 1.0, cost, 0.0), "activities")
     seats = n_act * s.attendees_per_activity * funded
     attend = draw_attendance(r, seats, ctx.rng)

@@ -25,8 +25,9 @@ def new_worker(rosters: Rosters, labour: LabourMarket, ngo: NGO, r: Residents, c
     size = r.community_size
     community = min(ngo.communities, key=lambda c: (counts[c] / max(size[c], 1), c))
     counts[community] += 1
-    w = SocialWorker(rosters.model, labour.next_wid, ngo, community, salary=p.salary_ratio * labour.local_wage,
-                     certified=bool(ctx.rng.random() < p.certified_share),
+    w = SocialWorker(rosters.model, labour.next_wid, ngo, community,
+                     salary=p.salary_ratio * labour.local_wage,
+                     certified=bool(ctx.rng.random() < p.certified_share), satisfaction=p.neutral_satisfaction,
                      experience_weeks=float(tenure_weeks), tenure_weeks=tenure_weeks)
     labour.next_wid += 1
     ctx.tally.add("sw_hires", 1)

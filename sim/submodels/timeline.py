@@ -33,7 +33,8 @@ def _new_need_rates(world: World) -> None:
 
 def _new_partner_count(world: World) -> None:
     target = int(round(world.ctx.p.enterprises.partners_per_community))
-    partners.set_count(world.rosters, world.residents.n_communities, target, world.ctx.rng)
+    partners.set_count(world.rosters, world.residents.n_communities, target,
+                       world.ctx.p.enterprises.new_engagement_min, world.ctx.rng)
 
 
 AT_ONCE: dict[When, Callable[[World], None]] = {

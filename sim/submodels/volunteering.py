@@ -27,10 +27,9 @@ def enrol(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters,
     new_views = who[~vol.registered[who]]
     vol.registered[who] = True
     vol.active[who] = True
-    vol.motivation[who] = ctx.rng.uniform(0.6, 1.0, len(who))
+    vol.motivation[who] = ctx.rng.uniform(p.new_motivation_min, 1.0, len(who))
     vol.hours[who] = p.hours_per_week
-    younger_old = (r.age[who] >= 60) & (r.age[who] < 75)
-    vol.elder_visitor[who] = younger_old & (ctx.rng.random(len(who)) < p.elder_visiting_skill_share)
+    vol.elder_visitor[who] = r.younger_old[who] & (ctx.rng.random(len(who)) < p.elder_visiting_skill_share)
     assign_coordinators(vol, r, hours, who, ctx.rng)
     for i in new_views:
         Volunteer(rosters.model, int(i))
@@ -54,7 +53,7 @@ def assign_coordinators(vol: VolunteerState, r: Residents, hours: WeekHours, who
 def setup(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters, ctx: Context) -> None:
     """Registered volunteers at week 0, some of them active."""
     p = ctx.p.volunteers
-    adult = np.flatnonzero(r.age >= 18)
+    adult = np.flatnonzero(r.adult)
     registered = adult[ctx.rng.random(len(adult)) < p.initial_registered_share]
     active = registered[ctx.rng.random(len(registered)) < p.initial_active_share]
     enrol(vol, r, hours, rosters, active, ctx)
@@ -114,7 +113,7 @@ def update(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters
         vol.active[quit_] = False
         vol.hours[quit_] = 0.0
         ctx.tally.add("volunteer_dropouts", len(quit_))
-    cand = np.flatnonzero(r.reached & ~vol.active & (r.age >= 18)
+    cand = np.flatnonzero(r.reached & ~vol.active & r.adult
                           & (r.belonging >= p.belonging_threshold))
     join = cand[rng.random(len(cand)) < p.recruit_probability * r.willingness[cand]]
     enrol(vol, r, hours, rosters, join, ctx)

@@ -64,7 +64,8 @@ def reset_pay(rosters: Rosters, labour: LabourMarket, ctx: Context) -> None:
 def productivity(w: SocialWorker, ctx: Context) -> float:
     p = ctx.p.workforce
     ramp = 1.0 - 0.5 ** (w.experience_weeks / p.experience_halflife_weeks)
-    return (p.new_hire_productivity + (1.0 - p.new_hire_productivity) * ramp) * (1.0 - 0.5 * w.burnout)
+    return ((p.new_hire_productivity + (1.0 - p.new_hire_productivity) * ramp)
+            * (1.0 - p.burnout_productivity_loss * w.burnout))
 
 
 def allocate_time(hours: WeekHours, rosters: Rosters, needs: NeedState, disputes: Disputes,
@@ -122,7 +123,7 @@ def annual_quit_rate(w: SocialWorker, labour: LabourMarket, ctx: Context) -> flo
     if w.in_first_year:
         rate *= p.first_year_quit_multiplier
     rate *= (pay_ratio(w, labour) / p.reference_salary_ratio) ** (-p.quit_pay_elasticity)
-    return rate * math.exp(p.quit_satisfaction_effect * (0.5 - w.satisfaction)
+    return rate * math.exp(p.quit_satisfaction_effect * (p.neutral_satisfaction - w.satisfaction)
                            + p.quit_burnout_effect * w.burnout
                            + p.quit_insecurity_effect * insecurity(w.employer, ctx))
 
@@ -131,7 +132,7 @@ def update(rosters: Rosters, labour: LabourMarket, needs: NeedState, r: Resident
            ctx: Context) -> None:
     """Burnout, satisfaction and quits for every worker."""
     p = ctx.p.workforce
-    admin_excess = max(p.admin_share - 0.2, 0.0)
+    admin_excess = max(p.admin_share - p.admin_neutral_share, 0.0)
     recovery = p.burnout_recovery + p.supervision_coverage * p.supervision_recovery
     leavers = []
     for w in rosters.workers:
@@ -140,7 +141,7 @@ def update(rosters: Rosters, labour: LabourMarket, needs: NeedState, r: Resident
         w.burnout -= recovery * w.burnout
         w.burnout = min(max(w.burnout, 0.0), 1.0)
         w.satisfaction = min(max(
-            0.5 + p.satisfaction_pay_weight * (pay_ratio(w, labour) - p.reference_salary_ratio)
+            p.neutral_satisfaction + p.satisfaction_pay_weight * (pay_ratio(w, labour) - p.reference_salary_ratio)
             - p.satisfaction_burnout_weight * w.burnout
             - p.satisfaction_admin_weight * admin_excess, 0.0), 1.0)
         w.tenure_weeks += 1
