@@ -29,7 +29,7 @@ def listed(needs: NeedState) -> np.ndarray:
     Found needs are few next to all (resident, type) slots, so everything else
     about the ledger is read at these indices rather than over whole arrays.
     """
-    flat = np.flatnonzero(needs.found)
+    flat = needs.found.nonzero()[0]
     return flat[needs.open[flat]]
 
 
@@ -64,7 +64,7 @@ def run_starts(values: np.ndarray) -> np.ndarray:
 def _runs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First position of each run of equal values in sorted ``g``, and each item's run."""
     new = run_starts(g)
-    return np.flatnonzero(new), np.cumsum(new) - 1
+    return new.nonzero()[0], np.cumsum(new) - 1
 
 
 def take_by_priority(group: np.ndarray, prio: np.ndarray, cost: np.ndarray,

@@ -41,7 +41,7 @@ class WeeklyRecord(mesa.DataCollector):
         self.model_vars = {c: [] for c in COLUMNS}
         self.world = world
         r = world.residents
-        self.vulnerable = np.flatnonzero(r.vulnerable)
+        self.vulnerable = r.vulnerable.nonzero()[0]
         self.elder_alone = r.elder_alone
         self.adults = int(r.adult.sum())
         self.headcount_start = len(world.rosters.workers)

@@ -35,7 +35,7 @@ def _households(rng: np.random.Generator, age: np.ndarray, s: Scenario
     n = len(age)
     pop = s.population
     alone = (age >= pop.elderly_age) & (rng.random(n) < pop.share_elderly_alone)
-    others = rng.permutation(np.flatnonzero(~alone))
+    others = rng.permutation((~alone).nonzero()[0])
     n_alone = int(alone.sum())
     target_households = max(n / pop.household_size_mean, n_alone + (1 if len(others) else 0))
     rest = max(target_households - n_alone, 1.0)
@@ -93,7 +93,7 @@ def build_residents(s: Scenario, rng: np.random.Generator) -> Residents:
     age = age.astype(np.float32)
     willingness = willingness.astype(np.float32)
     vulnerable = (lives_alone & elderly) | disabled | low_income
-    elder_alone = np.flatnonzero(elderly & lives_alone)
+    elder_alone = (elderly & lives_alone).nonzero()[0]
     bounds = np.searchsorted(community[elder_alone], np.arange(n_comm + 1))
     w = willingness.astype(np.float64)
     return Residents(

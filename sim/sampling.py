@@ -19,12 +19,21 @@ def sample_blocks(rng: np.random.Generator, start: np.ndarray, size: np.ndarray,
     cost that grows with the number drawn, not with the blocks' sizes: a binomial count
     per block, then a uniform subset of that size. Blocks are contiguous and in order.
     """
-    k = rng.binomial(size, np.clip(prob, 0.0, 1.0))
+    k = rng.binomial(size, np.minimum(np.maximum(prob, 0.0), 1.0))
+    if not k.any():
+        return _NONE, _NONE
     dense = 2 * k > size
-    pos = np.concatenate((_subset_by_rank(rng, start, np.where(dense, size, 0), k),
-                          _subset_by_redraw(rng, start, size, np.where(dense, 0, k))))
-    pos.sort()
+    if dense.any():
+        pos = np.concatenate((_subset_by_rank(rng, start, np.where(dense, size, 0), k),
+                              _subset_by_redraw(rng, start, size, np.where(dense, 0, k))))
+        pos.sort()
+    else:
+        pos = _subset_by_redraw(rng, start, size, k)
     return pos, _block_of(pos, start)
+
+
+_NONE = np.empty(0, dtype=np.int64)
+_NONE.flags.writeable = False
 
 
 def _subset_by_redraw(rng: np.random.Generator, start: np.ndarray, size: np.ndarray,

@@ -51,7 +51,7 @@ def meet(disputes: Disputes, r: Residents, hours: WeekHours, ctx: Context) -> No
     eligible = hold[r.community] & r.adult
     trusting = np.minimum(r.trust / max(p.participation_trust_threshold, 1e-9), 1.0)
     attend = eligible & (rng.random(r.n) < p.invite_per_meeting * r.willingness * trusting)
-    who = np.flatnonzero(attend)
+    who = attend.nonzero()[0]
     n_part = np.bincount(r.community[who], minlength=n_c)
     trust_sum = np.bincount(r.community[who], weights=r.trust[who], minlength=n_c)
     mean_trust = np.divide(trust_sum, n_part, out=np.zeros(n_c), where=n_part > 0)

@@ -30,7 +30,7 @@ def mark_found(needs: NeedState, residents: np.ndarray, ctx: Context) -> int:
 
 def with_unfound_needs(needs: NeedState) -> np.ndarray:
     """Residents (sorted) with at least one open need not yet on the ledger."""
-    resident = np.flatnonzero(needs.open & ~needs.found) // N_TYPES
+    resident = (needs.open & ~needs.found).nonzero()[0] // N_TYPES
     return resident[ledger.run_starts(resident)]
 
 

@@ -45,7 +45,7 @@ def hazard_blocks(hazard: np.ndarray) -> tuple[np.ndarray, ...] | None:
     """
     order = np.argsort(hazard, kind="stable").astype(np.int32)
     value = hazard[order]
-    start = np.flatnonzero(np.r_[True, value[1:] != value[:-1]])
+    start = (np.r_[True, value[1:] != value[:-1]]).nonzero()[0]
     if len(start) * 8 > len(hazard):
         return None
     return order, start, np.diff(np.r_[start, len(value)]), value[start].astype(np.float64)
@@ -67,7 +67,7 @@ def arise(needs: NeedState, ctx: Context) -> None:
     blocks = needs.hazard_blocks
     if blocks is None:
         u = ctx.rng.random(len(needs.open), dtype=np.float32)
-        new = np.flatnonzero((u < needs.weekly_hazard) & ~needs.open)
+        new = ((u < needs.weekly_hazard) & ~needs.open).nonzero()[0]
     else:
         order, start, size, hazard = blocks
         pos, _ = sample_blocks(ctx.rng, start, size, hazard)
@@ -116,7 +116,7 @@ def resolve(needs: NeedState, r: Residents, flat: np.ndarray, channel: str, ctx:
 def progress(needs: NeedState, r: Residents, ctx: Context) -> None:
     """End of week: waiting needs escalate or lapse; wellbeing follows open severity."""
     p = ctx.p.needs
-    opened = np.flatnonzero(needs.open)
+    opened = needs.open.nonzero()[0]
     waiting = opened[needs.worker[opened] < 0]
     if len(waiting):
         sev = needs.severity[waiting]

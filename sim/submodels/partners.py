@@ -45,7 +45,7 @@ def update(rosters: Rosters, hours: WeekHours, fund: CommunityFund, ctx: Context
             e.remove()
     fund.receive(donations, "enterprise")
     joins = ctx.rng.random(len(coordinated)) < p.recruit_per_year / 52.0
-    for c in np.flatnonzero(joins & coordinated):
+    for c in (joins & coordinated).nonzero()[0]:
         recruit(rosters, int(c), p.new_engagement_min, ctx.rng)
         ctx.tally.add("enterprise_joins", 1)
 

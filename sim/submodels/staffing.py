@@ -56,7 +56,7 @@ def hire(rosters: Rosters, labour: LabourMarket, ngo: NGO, target: int, r: Resid
 def separate(w: SocialWorker, reason: str, needs: NeedState, r: Residents, vol: VolunteerState,
              labour: LabourMarket, ctx: Context) -> None:
     """A worker leaves: cases go back to the ledger, their residents lose trust."""
-    cases = np.flatnonzero(needs.worker == w.wid)
+    cases = (needs.worker == w.wid).nonzero()[0]
     needs.worker[cases] = -1
     who = cases // N_TYPES
     r.trust[who] = np.maximum(r.trust[who] - ctx.p.workforce.handover_trust_loss, 0.0)

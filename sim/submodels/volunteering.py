@@ -53,7 +53,7 @@ def assign_coordinators(vol: VolunteerState, r: Residents, hours: WeekHours, who
 def setup(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters, ctx: Context) -> None:
     """Registered volunteers at week 0, some of them active."""
     p = ctx.p.volunteers
-    adult = np.flatnonzero(r.adult)
+    adult = r.adult.nonzero()[0]
     registered = adult[ctx.rng.random(len(adult)) < p.initial_registered_share]
     active = registered[ctx.rng.random(len(registered)) < p.initial_active_share]
     enrol(vol, r, hours, rosters, active, ctx)
@@ -66,7 +66,7 @@ def setup(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters,
 def coverage(vol: VolunteerState, r: Residents, hours: WeekHours, ctx: Context) -> np.ndarray:
     """Share of each community's active volunteers that coordination hours support."""
     p = ctx.p.volunteers
-    active = np.bincount(r.community[np.flatnonzero(vol.active)], minlength=r.n_communities)
+    active = np.bincount(r.community[vol.active.nonzero()[0]], minlength=r.n_communities)
     capacity = hours.coordination * p.volunteers_per_coordination_hour
     return np.where(active > 0, np.minimum(capacity / np.maximum(active, 1), 1.0), 1.0)
 
@@ -78,7 +78,7 @@ def plan_hours(vol: VolunteerState, r: Residents, hours: WeekHours, ctx: Context
     vol.coverage = cov
     matched = cov + (1.0 - cov) * p.uncoordinated_effectiveness
     n_c = r.n_communities
-    act = np.flatnonzero(vol.active)
+    act = vol.active.nonzero()[0]
     given = vol.hours[act]
     visit_hours = given * vol.elder_visitor[act] * p.elder_visit_share
     task_hours = given - visit_hours
@@ -101,7 +101,7 @@ def update(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters
     """Motivation, drop-out, then recruitment of residents reached this week."""
     p = ctx.p.volunteers
     rng = ctx.rng
-    act = np.flatnonzero(vol.active)
+    act = vol.active.nonzero()[0]
     if len(act):
         cov = vol.coverage[r.community[act]]
         noise = rng.normal(0.0, p.motivation_noise, len(act))
@@ -113,8 +113,8 @@ def update(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters
         vol.active[quit_] = False
         vol.hours[quit_] = 0.0
         ctx.tally.add("volunteer_dropouts", len(quit_))
-    cand = np.flatnonzero(r.reached & ~vol.active & r.adult
-                          & (r.belonging >= p.belonging_threshold))
+    cand = (r.reached & ~vol.active & r.adult
+                          & (r.belonging >= p.belonging_threshold)).nonzero()[0]
     join = cand[rng.random(len(cand)) < p.recruit_probability * r.willingness[cand]]
     enrol(vol, r, hours, rosters, join, ctx)
     ctx.tally.add("volunteer_recruits", len(join))
