@@ -22,6 +22,8 @@ from .errors import UserError
 COMMAND_MODULES = (
     "sim.experiments.commands",
     "sim.validation",
+    "sim.calibration.commands",
+    "sim.explore.commands",
     "sim.viz.commands",
     "sim.bench",
 )
@@ -161,15 +163,53 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help states its default, so no command leaves a reader guessing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.option_strings and action.default not in (None, False, argparse.SUPPRESS)
+                and "default" not in text):
+            text += " (default: %(default)s)"
+        return text
+
+
+class Commands:
+    """The command table handed to each command module's ``register``.
+
+    A command's one-line help (shown in ``cogov -h``) is also its description
+    (shown in ``cogov COMMAND -h``) unless the module writes a longer one, and
+    its options' help states their defaults (:class:`HelpFormatter`).
+    """
+
+    def __init__(self, subparsers: argparse.Action) -> None:
+        self.subparsers = subparsers
+
+    def add_parser(self, name: str, **kwargs) -> ArgumentParser:
+        summary = kwargs.get("help")
+        if summary and not kwargs.get("description"):
+            kwargs["description"] = f"{summary[0].upper()}{summary[1:]}."
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        return self.subparsers.add_parser(name, **kwargs)
+
+
+NO_COMMAND = "no command given; choose one of the commands above ('cogov COMMAND -h' shows its options)"
+
+
 def build_parser() -> ArgumentParser:
     from . import __version__
 
-    parser = ArgumentParser(prog="cogov", description="Community co-governance simulation.")
+    parser = ArgumentParser(prog="cogov", formatter_class=HelpFormatter,
+                            description="Community co-governance simulation: run scenarios, compare policies, "
+                                        "sweep and calibrate parameters, and show the teaching demo.")
     parser.add_argument("--version", action="version", version=f"cogov-sim {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    sub = Commands(parser.add_subparsers(dest="command", title="commands", metavar="COMMAND",
+                                         parser_class=ArgumentParser))
 
-    p = sub.add_parser("run", help="run one scenario and write its output folder")
+    p = sub.add_parser("run", help="run one scenario and write its output folder",
+                       description="Run one scenario and write its output folder: the weekly series, the "
+                                   "summary, the fully resolved scenario, provenance and an overview figure.")
     p.add_argument("scenario", help="scenario YAML file or bundled scenario name")
     p.add_argument("--weeks", type=simulation_int("horizon_weeks"),
                    help="horizon in weeks (default: the scenario's)")
@@ -180,14 +220,19 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="skip the overview figure")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("validate", help="check scenario files")
-    p.add_argument("files", nargs="+")
+    p = sub.add_parser("validate", help="check scenario files",
+                       description="Check scenario files against the schema. Each bad file gets one line "
+                                   "naming the file and field; the exit code is 2 if any file is bad.")
+    p.add_argument("files", nargs="+", help="scenario YAML files or bundled scenario names")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("scenarios", help="list bundled scenarios")
+    p = sub.add_parser("scenarios", help="list bundled scenarios",
+                       description="List the bundled scenarios, each with the first line of its description.")
     p.set_defaults(func=cmd_scenarios)
 
-    p = sub.add_parser("schema", help="print the scenario JSON Schema")
+    p = sub.add_parser("schema", help="print the scenario JSON Schema",
+                       description="Print the scenario JSON Schema: every parameter with its unit, default "
+                                   "and source.")
     p.set_defaults(func=cmd_schema)
 
     for name in COMMAND_MODULES:
@@ -208,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            print(file=sys.stderr)
+            raise UserError(NO_COMMAND)
         args.debug = debug
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)

@@ -14,6 +14,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,23 @@ from .inputs import format_validation_error, hint, read_yaml, reject_bools, show
 from .params import ParamPath
 from .schema import Scenario, When
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-"""Bundled scenarios (the repository's ``scenarios/`` folder)."""
+
+def shipped_folder(name: str) -> Path:
+    """The folder of shipped ``name`` files (``scenarios``, ``experiments``).
+
+    A wheel carries copies under ``sim/bundled/`` (made by ``setup.py`` at build
+    time), so an installed package runs them by name from any folder; a source
+    checkout has no copies and uses the repository's top-level folder, the files
+    users read and edit.
+    """
+    copy = resources.files("sim") / "bundled" / name
+    if isinstance(copy, Path) and copy.is_dir():
+        return copy
+    return Path(__file__).resolve().parent.parent / name
+
+
+SCENARIO_DIR = shipped_folder("scenarios")
+"""Bundled scenarios: the installed package's copy, else the repository's ``scenarios/`` folder."""
 
 SETUP_ONLY = "is read only when the model is built (setup) and cannot change during a run"
 

@@ -1,4 +1,5 @@
-"""The demo in a real browser: `cogov viz` on a loopback port, driven by headless Chromium."""
+"""The demo served for real: `cogov viz` on a loopback port, its page title, and the page driven by headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 pytest.importorskip("solara", reason="the demo needs the viz extra: pip install 'cogov-sim[viz]'")
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser test needs playwright (pip install playwright)")
+
+from sim.viz.labels import t  # noqa: E402
 
 CHROMIUM = os.environ.get("COGOV_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DOCS_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "viz.png"
+TITLE = t("title", "en")
 
 
 def free_port() -> int:
@@ -31,14 +33,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}; install Debian's chromium (apt-get install chromium)")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("viz")
     port = free_port()
-    log = (tmp_path / "server.log").open("w+")
+    log = (folder / "server.log").open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "sim", "viz", "baseline", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+                            stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     url = f"http://localhost:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -57,7 +58,18 @@ def server(tmp_path):
     log.close()
 
 
+def test_page_is_served_with_the_projects_title(server):
+    url, _ = server
+    with urllib.request.urlopen(url, timeout=20) as response:
+        html = response.read().decode()
+    assert f"<title>{TITLE}</title>" in html
+    assert "Solara" not in html.split("<title>")[1].split("</title>")[0]
+
+
+@pytest.mark.browser
 def test_demo_in_chromium(server, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}; install Debian's chromium (apt-get install chromium)")
     url, log = server
     expect = sync_api.expect
     errors: list[str] = []
@@ -66,8 +78,10 @@ def test_demo_in_chromium(server, tmp_path):
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url)
+        assert page.title() == TITLE
         week = page.locator(".cogov-week")
         expect(week).to_contain_text("Week 0 ", timeout=30_000)
+        expect(page).to_have_title(TITLE)
         charts = page.locator(".cogov-charts img, img.cogov-charts").first
         first_charts = charts.get_attribute("src")
 
@@ -86,6 +100,7 @@ def test_demo_in_chromium(server, tmp_path):
 
         page.locator(".cogov-lang").get_by_text("中文").click()
         expect(page.locator(".cogov-week")).to_contain_text("第4周", timeout=20_000)
+        expect(page).to_have_title(t("title", "zh"))
 
         assert page.locator(".v-alert.error").count() == 0
         assert "Traceback" not in page.inner_text("body")

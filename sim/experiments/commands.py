@@ -55,7 +55,7 @@ def register(subparsers) -> None:
         p.set_defaults(func=func)
 
     p = subparsers.add_parser("report", help="rebuild the tables, figures and report of a results folder")
-    p.add_argument("folder")
+    p.add_argument("folder", metavar="FOLDER", help="results folder of a finished comparison or sweep")
     p.set_defaults(func=cmd_report)
 
 

@@ -22,12 +22,12 @@ from ..errors import UserError
 from ..inputs import format_validation_error, hint, read_yaml, shown_path
 from ..outputs import kpi_names
 from ..params import ParamPath
-from ..scenario import load_scenario
+from ..scenario import load_scenario, shipped_folder
 from ..schema import Scenario, path_safe_name
 from .design import Design, GridDesign, Point, ScenariosDesign, Section, make_points
 
-EXPERIMENT_DIR = Path(__file__).resolve().parent.parent.parent / "experiments"
-"""Shipped experiments (the repository's ``experiments/`` folder)."""
+EXPERIMENT_DIR = shipped_folder("experiments")
+"""Shipped experiments: the installed package's copy, else the repository's ``experiments/`` folder."""
 
 FIXED_PARAMETERS = ("simulation.seed",)
 """Set by the experiment itself (the seed comes from the master seed)."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import warnings
 
 from ..errors import UserError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("viz", help="start the teaching demo in the browser (needs cogov-sim[viz])")
+    p = subparsers.add_parser("viz", help="start the teaching demo in the browser (needs cogov-sim[viz])",
+                              description="Start the teaching demo on a local web server and print the "
+                                          "address to open in a browser; Ctrl+C stops it.")
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="bundled scenario name or YAML file to open first (default: baseline)")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
@@ -19,14 +23,37 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_viz)
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port the server could not listen on, before anything is printed.
+
+    The probe binds as the web server does (address reuse on, so a port a
+    stopped server left in TIME_WAIT counts as free) and lets go at once.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            raise UserError("unknown host name or address", field=f"--host {host}") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError("the port is in use; choose another with --port", field=f"--port {port}") from None
+            raise UserError(f"cannot listen on {host}:{port} ({exc.strerror})", field=f"--host {host}") from None
+
+
 def cmd_viz(args: argparse.Namespace) -> int:
+    from .labels import t
     from .levers import demo_scenario
 
     demo_scenario(args.scenario)
     if not 0 < args.port < 65536:
         raise UserError(f"must be between 1 and 65535, got {args.port}", field="--port")
-    # Solara reads its settings from the environment when first imported.
+    check_port(args.host, args.port)
+    # Solara reads its settings from the environment when first imported; the title is the
+    # browser tab's until the page has loaded and sets its own (in the chosen language).
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_THEME_TITLE", t("title", "en"))
     os.environ["COGOV_VIZ_SCENARIO"] = args.scenario
     try:
         from solara.__main__ import run
