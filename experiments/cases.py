@@ -34,7 +34,8 @@ SEED = 1
 """Master seed of the cases' runs (replication seeds derive from it, as in every sweep)."""
 
 AGING_NEITHER = {"volunteers.elder_visiting_skill_share": 0.0,
-                 "enterprises.partners_per_community": 0.0, "enterprises.recruit_per_year": 0.0}
+                 "enterprises.partners_per_1000_residents": 0.0,
+                 "enterprises.recruit_per_1000_residents_year": 0.0}
 ARMS = {
     "aging_estate": ("aging_estate", {}),
     "aging_estate_without": ("aging_estate", AGING_NEITHER),
@@ -200,7 +201,8 @@ CASES: dict[str, tuple[str, list[Row]]] = {
           "enterprise services and outreach visits"),
         R("charity resources pooled (yuan/year)", ">1,000,000 by 17 street centres (≈59,000 each)",
           "five_society_linkage", "charity_yuan_per_year", "{:,.0f}",
-          "input: {s.funding.foundation_grant_yuan_year:,.0f} foundation grant per community, "
+          "input: {s.funding.foundation_grant_yuan_per_1000_residents_year:,.0f} yuan of foundation grants per "
+          "1,000 residents, "
           "plus enterprise donations and charity market"),
         R("social-worker turnover per year", "wage adjustment 'to break the career ceiling'",
           "five_society_linkage", "sw_turnover_rate", "{:.1%}", "model output"),

@@ -1,8 +1,10 @@
 """Money and weekly counters.
 
 Money is conserved: every yuan that enters (by source) is either spent (by
-use) or still held by an agency or a community fund. Counters are reset each
-week and accumulated for the summary.
+use) or still held by an agency or a community fund. Money moving between
+the two kinds of holder (a fund supporting posts, an agency's surplus given
+to services) is a transfer, recorded apart. Counters are reset each week and
+accumulated for the summary.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 from .schema import N_TYPES
 
 SOURCES = ("government", "foundation", "enterprise", "charity_market")
-USES = ("salaries", "overhead", "activities", "assistance", "closed_agency_reserves")
+USES = ("salaries", "overhead", "training", "bonuses", "activities", "assistance", "returned_to_funder",
+        "closed_agency_reserves")
+TRANSFERS = ("fund_to_agencies", "agencies_to_fund")
 
 
 class Accounts:
@@ -26,7 +30,16 @@ class Accounts:
         self.total_out = dict.fromkeys(USES, 0.0)
         self.week_in = dict.fromkeys(SOURCES, 0.0)
         self.week_out = dict.fromkeys(USES, 0.0)
+        self.total_moved = dict.fromkeys(TRANSFERS, 0.0)
+        self.week_moved = dict.fromkeys(TRANSFERS, 0.0)
         self.initial_held = 0.0
+
+    def move(self, transfer: str, amount: float) -> None:
+        """Money passing from one holder to another (held money is unchanged)."""
+        if amount < 0:
+            raise ValueError(f"negative transfer {amount} ({transfer})")
+        self.total_moved[transfer] += amount
+        self.week_moved[transfer] += amount
 
     def receive(self, source: str, amount: float) -> None:
         if amount < 0:
@@ -43,6 +56,7 @@ class Accounts:
     def new_week(self) -> None:
         self.week_in = dict.fromkeys(SOURCES, 0.0)
         self.week_out = dict.fromkeys(USES, 0.0)
+        self.week_moved = dict.fromkeys(TRANSFERS, 0.0)
 
     def expected_held(self) -> float:
         return self.initial_held + math.fsum(self.total_in.values()) - math.fsum(self.total_out.values())
@@ -76,7 +90,18 @@ class Tally:
     def reset(self) -> None:
         self.counts: defaultdict[str, float] = defaultdict(float)
         self.arisen_by_type = np.zeros(N_TYPES, dtype=np.int64)
+        self.resolved_by_type = np.zeros(N_TYPES, dtype=np.int64)
+        self.exited_by_type = np.zeros(N_TYPES, dtype=np.int64)
+        """Needs that ended unresolved (left, or lapsed), by type."""
         self.resolved_by_community = np.zeros(self.n_communities, dtype=np.int64)
+        self.waits: list[np.ndarray] = []
+        """Needs that left the ledger this week: rows of (week found, weeks on the ledger, resolved 0/1,
+        need type)."""
+
+    def left_ledger(self, found_week: np.ndarray, week: int, resolved: bool, types: np.ndarray) -> None:
+        if len(found_week):
+            self.waits.append(np.column_stack((found_week, week - found_week,
+                                               np.full(len(found_week), int(resolved)), types)))
 
     def add(self, key: str, value: float) -> None:
         self.counts[key] += value

@@ -99,6 +99,12 @@ class SocialWorker(mesa.Agent):
         self.satisfaction = satisfaction
         self.demanded_hours = 0.0
         self.productivity = 0.0
+        self.grade = 0
+        """Grade on the pay ladder."""
+        self.bonus_recent = 0.0
+        """Bonuses received, summed with a one-year memory [yuan]."""
+        self.notice_until: int | None = None
+        """Week a layoff notice takes effect, if one was given."""
 
     @property
     def in_first_year(self) -> bool:
@@ -107,7 +113,11 @@ class SocialWorker(mesa.Agent):
 
 @dataclass
 class Contract:
-    """A government purchase-of-service contract (政府购买服务)."""
+    """A government purchase-of-service contract (政府购买服务), paid in instalments.
+
+    ``value_per_year`` is the first year's value; with indexation each later year of
+    a multi-year term is worth ``indexation`` times the year before.
+    """
 
     value_per_year: float
     posts: int
@@ -116,19 +126,36 @@ class Contract:
     instalments: int
     paid: int = 0
     resolved_at_start: int = 0
+    indexation: float = 1.0
+
+    @property
+    def years(self) -> float:
+        return (self.end_week - self.start_week) / 52.0
+
+    def amount(self, i: int) -> float:
+        """Instalment ``i`` (0-based): its year's value shared over the year's instalments."""
+        per_year = self.instalments / self.years
+        return self.value_per_year * self.indexation ** int(i // per_year) / per_year
+
+    def due_week(self, i: int) -> float:
+        return self.start_week + i * (self.end_week - self.start_week) / self.instalments
 
     @property
     def total(self) -> float:
-        return self.value_per_year * (self.end_week - self.start_week) / 52.0
+        return sum(self.amount(i) for i in range(self.instalments))
+
+    def unpaid(self) -> float:
+        """Instalments still to come."""
+        return sum(self.amount(i) for i in range(self.paid, self.instalments))
 
     def instalment_due(self, week: int) -> bool:
-        if self.paid >= self.instalments:
-            return False
-        due = self.start_week + self.paid * (self.end_week - self.start_week) / self.instalments
-        return week >= due
+        return self.paid < self.instalments and week >= self.due_week(self.paid)
+
+    def weeks_left(self, week: int) -> int:
+        return max(self.end_week - week, 0)
 
     def months_left(self, week: int) -> float:
-        return max(self.end_week - week, 0) / (52.0 / 12.0)
+        return self.weeks_left(week) / (52.0 / 12.0)
 
 
 class NGO(mesa.Agent):
@@ -145,6 +172,8 @@ class NGO(mesa.Agent):
         self.vacancies: list[int] = []
         self.headcount = dict.fromkeys(communities, 0)
         """Staff in post by community (kept by hiring and separation)."""
+        self.posts_target = 0
+        """Posts the agency's budget can fill this week (set when it recruits)."""
 
     @property
     def workers(self) -> list[SocialWorker]:

@@ -14,6 +14,9 @@ from .errors import InvariantError
 from .metrics import WeeklyRecord
 from .state import World
 
+WORKER_MEANS = ("sw_burnout_mean", "sw_satisfaction_mean", "sw_caseload_mean", "sw_pay_ratio_mean")
+"""Weekly means over workers, undefined in a week without workers."""
+
 
 def held_money(world: World) -> float:
     """Money held by agencies and community funds."""
@@ -35,8 +38,8 @@ def check(world: World, recorder: WeeklyRecord) -> None:
         raise InvariantError(f"week {week}: volunteer recruits - drop-outs != change")
     needs = world.needs
     open_now = int(needs.open.sum())
-    if t["needs_arisen"] != t["needs_resolved"] + t["needs_dropped"] + open_now:
-        raise InvariantError(f"week {week}: arisen != resolved + dropped + open")
+    if t["needs_arisen"] != t["needs_resolved"] + t["needs_dropped"] + t["needs_exited"] + open_now:
+        raise InvariantError(f"week {week}: arisen != resolved + lapsed + ended elsewhere + open")
     if any(n.cash < -1e-6 for n in world.rosters.ngos) or (world.fund.balance < -1e-6).any():
         raise InvariantError(f"week {week}: negative money stock")
     r = world.residents
@@ -52,6 +55,10 @@ def check(world: World, recorder: WeeklyRecord) -> None:
     for w in workers:
         if not (0 <= w.burnout <= 1 and 0 <= w.satisfaction <= 1):
             raise InvariantError(f"week {week}: worker {w.wid} state outside [0, 1]")
-    bad = [k for k, v in recorder.last.items() if not np.isfinite(v)]
+    undefined = WORKER_MEANS if not workers else ()
+    bad = [k for k, v in recorder.last.items() if not np.isfinite(v) and k not in undefined]
     if bad:
         raise InvariantError(f"week {week}: non-finite output {bad}")
+    for w in world.labour.notices:
+        if w[0] == week and not w[2] < 0:
+            raise InvariantError(f"week {week}: agency {w[1]} gave layoff notice with cash projected to last")

@@ -36,6 +36,7 @@ from .submodels import (
     funding,
     needs,
     partners,
+    pay,
     services,
     social,
     timeline,
@@ -68,7 +69,7 @@ class CommunityModel(mesa.Model):
         workforce.allocate_time(w.hours, w.rosters, w.needs, w.disputes, w.labour, w.residents.n_communities,
                                 w.ctx)
         volunteering.setup(w.volunteers, w.residents, w.hours, w.rosters, w.ctx)
-        partners.setup(w.rosters, w.residents.n_communities, w.ctx)
+        partners.setup(w.rosters, w.residents, w.ctx)
         w.ctx.tally.reset()
         self.datacollector = metrics.WeeklyRecord(w)
         self.running = True
@@ -81,8 +82,8 @@ class CommunityModel(mesa.Model):
         w.begin_week()
         # Policy, money in, new needs and disputes.
         timeline.apply(w)
-        workforce.advance_wages(w.labour, w.rosters, c)
-        funding.pay_in(w.rosters, w.accounts, c)
+        pay.advance_wages(w.labour, w.rosters, c)
+        funding.pay_in(w.rosters, w.office, w.accounts, w.fund, r, c)
         fund.charity_inflow(w.fund, c)
         needs.arise(w.needs, c)
         deliberation.arise(w.disputes, r, c)
@@ -103,11 +104,12 @@ class CommunityModel(mesa.Model):
         needs.progress(w.needs, r, c)
         social.update(r, w.network, w.needs, c)
         volunteering.update(w.volunteers, r, w.hours, w.rosters, c)
-        partners.update(w.rosters, w.hours, w.fund, c)
+        partners.update(w.rosters, w.hours, w.fund, r, c)
         workforce.update(w.rosters, w.labour, w.needs, r, w.volunteers, c)
+        pay.careers(w.rosters, c)
         # Agencies: hiring, payroll, contracts.
         funding.recruit(w.rosters, w.labour, r, c)
-        funding.pay_out(w.rosters, w.accounts, w.labour, w.needs, r, w.volunteers, c)
+        funding.pay_out(w.rosters, w.accounts, w.fund, w.labour, w.needs, r, w.volunteers, c)
         funding.contracts(w.rosters, w.office, w.accounts, w.labour, w.needs, r, w.volunteers, c)
         c.week += 1
         self.datacollector.collect(self)

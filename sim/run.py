@@ -70,6 +70,11 @@ def run_scenario(scenario: Scenario | str | Path | dict | None = None, *, seed: 
                      seconds=time.perf_counter() - start, events=list(model.world.events))
 
 
+def json_ready(summary: dict[str, float]) -> dict[str, float | None]:
+    """Undefined KPIs (NaN: no workers, no meetings, nobody left) as JSON null."""
+    return {k: None if v != v else v for k, v in summary.items()}
+
+
 def check_writable(out: Path) -> None:
     """Fail before any work if ``out`` cannot be created or written."""
     probe = out
@@ -89,7 +94,7 @@ def write_outputs(result: RunResult, out: Path, figure: bool = True) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
-        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True))
+        (tmp / "summary.json").write_text(json.dumps(json_ready(result.summary), indent=2, sort_keys=True))
         header = "# " + json.dumps(result.provenance(), sort_keys=True) + "\n"
         (tmp / "scenario.yaml").write_text(header + to_yaml(result.scenario), encoding="utf-8")
         (tmp / "provenance.json").write_text(json.dumps(result.provenance(), indent=2))

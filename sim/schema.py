@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -98,10 +98,11 @@ class PerNeedType(Section):
 class Simulation(Section):
     changes: ClassVar[When] = When.SETUP
 
-    horizon_weeks: int = P(260, "weeks", "issue spec: five years", "Weeks simulated.", ge=1, le=5200)
+    horizon_weeks: int = P(416, "weeks", "design: three years of warm-up and five measured",
+                           "Weeks simulated.", ge=1, le=5200)
     warmup_weeks: int = P(
-        52, "weeks", "assumption: one year for caseloads and tenure to settle",
-        "Weeks excluded from summary statistics.", ge=0, le=5200)
+        156, "weeks", "assumption: from the empty start the ledger, caseloads and burnout take about three years "
+        "to settle (docs/steady_state.md)", "Weeks excluded from summary statistics.", ge=0, le=5200)
     seed: int = P(42, "integer", "assumption", "Seed of the model's one random generator.", ge=0,
                   le=2**63 - 1)
     check_invariants: bool = P(
@@ -211,6 +212,11 @@ class Needs(Section):
     lapse_per_week: float = P(0.015, "probability/week", "assumption",
                               "Weekly chance a mild need goes away unserved (scaled by 1 - severity).",
                               ge=0, le=1)
+    exit_per_year: float = P(
+        0.3, "probability/year", "assumption: residents move away or die, families or the market take over, "
+        "other providers step in; set so the baseline ledger settles within the warm-up",
+        "Yearly chance an open need leaves the ledger at any severity without the community's service.",
+        ge=0, le=1)
     effort_hours: PerNeedType = P(
         PerNeedType(eldercare=6, children_youth=8, family=10, employment=6, hardship=4, disputes=6),
         "case-work hours", "assumption",
@@ -379,6 +385,33 @@ class Workforce(Section):
                                        ge=0, le=10)
     handover_trust_loss: float = P(0.08, "trust", "issue spec: broken continuity",
                                    "Trust a resident loses when their social worker leaves.", ge=0, le=1)
+    certified_pay_premium: float = P(
+        0.08, "share of pay", "assumption: city certificate allowances of a few hundred yuan a month, "
+        "about 8% of the 3,975 yuan/month mean pay (DOMAIN)",
+        "Pay premium of a worker holding the social-work certificate (持证).", ge=0, le=2)
+    certified_productivity_gain: float = P(0.1, "share of productivity", "assumption",
+                                           "Extra productivity of a certified worker.", ge=0, le=2)
+    certification_per_year: float = P(
+        0.05, "probability/year", "assumption: self-study for the national exam",
+        "Yearly chance an uncertified worker without training gains the certificate.", ge=0, le=1)
+    training_hours_per_year: float = P(
+        0.0, "hours/worker/year", "seed 004: Chaoyang's graded training system (分级分类教育培训); seed 000: "
+        "agencies ask for professional training; 0 = none beyond the job",
+        "Training hours each worker takes a year, out of non-admin hours.", ge=0, le=500)
+    training_cost_yuan_per_worker_year: float = P(
+        2000.0, "yuan/worker/year at 40 training hours", "assumption",
+        "What the agency pays for training, in proportion to the training hours.", ge=0, le=1e6)
+    trained_certification_per_year: float = P(
+        0.25, "probability/year at 40 training hours", "assumption: about a quarter of candidates pass the "
+        "national social-work exam in a year",
+        "Yearly chance an uncertified worker in training gains the certificate (scales with training hours, "
+        "up to twice at 80 hours).", ge=0, le=1)
+    ladder_step_years: float = P(
+        0.0, "years", "seed 004: wage adjustments 'to break the career ceiling'; 0 = no ladder",
+        "Tenure per grade of the pay ladder (a grade every this many years in post).", ge=0, le=40)
+    ladder_step_raise: float = P(0.05, "share of pay per grade", "assumption",
+                                 "Pay raise per grade of the ladder.", ge=0, le=1)
+    ladder_max_grades: int = P(6, "grades", "assumption", "Highest grade of the pay ladder.", ge=0, le=50)
 
     @model_validator(mode="after")
     def _time_shares(self) -> Workforce:
@@ -425,13 +458,32 @@ class Funding(Section):
     procurement_gap_weeks: int = P(8, "weeks", "assumption",
                                    "Weeks without contract income between a lost contract and the next.",
                                    ge=0, le=520)
-    overhead_per_post_yuan_year: float = P(8000.0, "yuan/post/year", "assumption",
-                                           "NGO overhead (rent, admin) per filled post.", ge=0, le=1e7)
+    overhead_per_post_yuan_year: float = P(8000.0, "yuan/post/year at week 0", "assumption",
+                                           "Agency overhead (rent, admin) per filled post.", ge=0, le=1e7)
+    overhead_indexation: float = P(1.0, "share of wage growth", "assumption: rent and admin costs rise with "
+                                   "local wages", "Share of local wage growth passed on to overhead.", ge=0, le=2)
+    contract_indexation: float = P(0.0, "share of budget growth", "assumption: most contracts fix their value "
+                                   "for the term", "Share of budget_growth_per_year added to a contract's value "
+                                   "in each later year of a multi-year term.", ge=0, le=2, when=When.CONTRACT)
+    reserve_target_months: float = P(1.0, "months of payroll", "assumption",
+                                     "Reserve an agency keeps, after its projected payroll to the end of the "
+                                     "contract, before it fills another post.", ge=0, le=60)
+    reserve_cap_months: float = P(3.0, "months of payroll", "assumption: unspent purchase-of-service funds are "
+                                  "settled at audit (MoF purchase-of-services rules)",
+                                  "Projected reserve at the end of the contract above which an agency releases "
+                                  "the surplus (see surplus_use).", ge=0, le=120)
+    surplus_use: Literal["funder", "pay", "services", "posts"] = P(
+        "funder", "choice", "assumption: surplus returned to the funder at audit",
+        "What a surplus above the reserve cap is used for: returned to the funder, paid to staff as a bonus, "
+        "given to the community funds for services, or kept to fund posts beyond the contract's.")
+    layoff_notice_weeks: int = P(4, "weeks", "PRC Labour Contract Law art. 40-41: 30 days' written notice",
+                                 "Notice a worker gets before a layoff for lack of money (paid meanwhile).",
+                                 ge=0, le=52)
     initial_cash_months: float = P(2.0, "months of payroll", "assumption",
                                    "Cash an NGO holds at week 0.", ge=0, le=120, when=When.SETUP)
-    foundation_grant_yuan_year: float = P(0.0, "yuan/year per community",
-                                          "DOMAIN: Chaoyang >1M yuan pooled by 17 street centres",
-                                          "Foundation grants to NGOs.", ge=0, le=1e10)
+    foundation_grant_yuan_per_1000_residents_year: float = P(
+        0.0, "yuan/year per 1,000 residents", "DOMAIN: Chaoyang >1M yuan pooled by 17 street centres",
+        "Foundation grants to the agencies serving the residents.", ge=0, le=1e10)
 
 
 class CommunityFund(Section):
@@ -447,6 +499,11 @@ class CommunityFund(Section):
     assistance_max_severity: float = P(0.5, "severity (0-1)", "assumption",
                                        "Hardship needs up to this severity can be met with assistance.",
                                        ge=0, le=1)
+    staff_support_share_per_year: float = P(
+        0.0, "share of balance/year", "seed 001 and 004: community funds pooling charity resources; 0 = the "
+        "fund pays for activities and assistance only",
+        "Share of each community fund's balance given each year to the agencies serving the community, toward "
+        "posts or pay.", ge=0, le=1)
 
 
 class Services(Section):
@@ -504,6 +561,9 @@ class Volunteers(Section):
                                            "assumption: most for reasons outside the programme",
                                            "Yearly chance an active volunteer stops for life events "
                                            "(moving, health, work).", ge=0, le=1)
+    registration_lapse_per_year: float = P(
+        0.1, "probability/year", "assumption: registrations of people who moved or stopped are cleared",
+        "Yearly chance a registered volunteer who is not active is taken off the register.", ge=0, le=1)
     dropout_threshold: float = P(0.2, "motivation (0-1)", "assumption (NetLogo volunteer models)",
                                  "Motivation below which a volunteer stops.", ge=0, le=1)
     volunteers_per_coordination_hour: float = P(8.0, "volunteers/hour/week", "assumption",
@@ -529,8 +589,9 @@ class Volunteers(Section):
 
 
 class Enterprises(Section):
-    partners_per_community: float = P(2.0, "enterprises/community", "assumption; seed 001: Huarui 12",
-                                      "Enterprise partners (社区合伙人) at week 0.", ge=0, le=10000, when=When.PARTNERS)
+    partners_per_1000_residents: float = P(
+        0.4, "enterprises/1,000 residents", "assumption (2 in a community of 5,000); seed 001: Huarui 12 for "
+        "1,196 residents", "Enterprise partners (社区合伙人) at week 0.", ge=0, le=1000, when=When.PARTNERS)
     services_per_week: float = P(4.0, "services/week", "assumption: haircuts, cleaning, clinics",
                                  "In-kind services an engaged partner gives a week.", ge=0, le=10000)
     donation_yuan_year: float = P(3000.0, "yuan/year", "assumption",
@@ -545,9 +606,13 @@ class Enterprises(Section):
                                 ge=0, le=1)
     exit_threshold: float = P(0.2, "engagement (0-1)", "assumption",
                               "Engagement below which a partner leaves.", ge=0, le=1)
-    recruit_per_year: float = P(0.5, "partners/community/year", "assumption",
-                                "New partners signed per community-year while coordination is staffed.",
-                                ge=0, le=1000)
+    recruit_per_1000_residents_year: float = P(
+        0.1, "partners/1,000 residents/year", "assumption (0.5 a year in a community of 5,000)",
+        "New partners signed while coordination is staffed.", ge=0, le=1000)
+    closure_per_year: float = P(
+        0.2, "probability/year", "assumption: small local businesses close or move (enough that, with "
+        "recruitment, partners settle near their starting number)",
+        "Yearly chance a partner ends the partnership whatever its engagement.", ge=0, le=1)
     max_severity: float = P(0.6, "severity (0-1)", "assumption",
                             "Most severe need an in-kind service can meet.", ge=0, le=1)
     new_engagement_min: float = P(0.6, "engagement (0-1)", "assumption",
@@ -601,7 +666,7 @@ class Social(Section):
     diffusion_per_week: float = P(0.05, "share/week", "assumption (Janssen et al. 2022)",
                                   "Weekly pull of trust and belonging toward network neighbours.", ge=0,
                                   le=1)
-    reversion_per_week: float = P(0.005, "share/week", "assumption",
+    reversion_per_week: float = P(0.01, "share/week", "assumption: attitudes drift back over about two years",
                                   "Weekly drift of trust and belonging back to their initial means.",
                                   ge=0, le=1)
     unmet_trust_loss: float = P(0.002, "trust/week", "assumption",

@@ -150,6 +150,8 @@ class VolunteerState:
 
     registered: np.ndarray
     active: np.ndarray
+    has_view: np.ndarray
+    """A ``Volunteer`` agent exists for the resident (created at first registration)."""
     motivation: np.ndarray
     hours: np.ndarray
     elder_visitor: np.ndarray
@@ -164,6 +166,7 @@ class VolunteerState:
     def empty(cls, n_residents: int, n_communities: int) -> VolunteerState:
         n = n_residents
         return cls(registered=np.zeros(n, dtype=bool), active=np.zeros(n, dtype=bool),
+                   has_view=np.zeros(n, dtype=bool),
                    motivation=np.zeros(n, dtype=np.float32), hours=np.zeros(n, dtype=np.float32),
                    elder_visitor=np.zeros(n, dtype=bool), coordinator=np.full(n, -1, dtype=np.int64),
                    coverage=np.ones(n_communities), task_hours=np.zeros(n_communities),
@@ -222,6 +225,8 @@ class LabourMarket:
     local_wage: float
     """Local average wage this week [yuan/year]."""
     separations: list[Separation] = field(default_factory=list)
+    notices: list[tuple[int, int, float]] = field(default_factory=list)
+    """Layoff notices given: (week, agency id, projected cash at the end of the contract then)."""
     next_wid: int = 0
     """Id the next hired worker gets (ids index the per-worker arrays)."""
 

@@ -112,3 +112,21 @@ def differences(runs: pd.DataFrame, outcomes: Sequence[str], reference: int = 0,
                          "method": "paired" if paired else "welch", "difference": d,
                          "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
+
+
+def km_median(durations: np.ndarray, events: np.ndarray) -> float:
+    """Kaplan-Meier median of a duration with right-censoring (``events`` 1 where the end was observed,
+    0 where it was censored): the first duration at which the survival estimate falls to one half, NaN
+    when it never does."""
+    d = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    if not len(d):
+        return float("nan")
+    times = np.unique(d)
+    order = np.argsort(d, kind="stable")
+    d, e = d[order], e[order]
+    at_risk = len(d) - np.searchsorted(d, times, side="left")
+    ended = np.bincount(np.searchsorted(times, d[e]), minlength=len(times))
+    survival = np.cumprod(1.0 - ended / at_risk)
+    below = np.flatnonzero(survival <= 0.5)
+    return float(times[below[0]]) if len(below) else float("nan")

@@ -103,8 +103,8 @@ VOL = {
 }
 AGING = Arm("aging_estate", "aging_estate")
 AGING_NO_VISITS = Arm("aging_no_visitors", "aging_estate", (("volunteers.elder_visiting_skill_share", 0.0),))
-AGING_NO_PARTNERS = Arm("aging_no_partners", "aging_estate", (("enterprises.partners_per_community", 0.0),
-                                                               ("enterprises.recruit_per_year", 0.0)))
+AGING_NO_PARTNERS = Arm("aging_no_partners", "aging_estate", (("enterprises.partners_per_1000_residents", 0.0),
+                                                               ("enterprises.recruit_per_1000_residents_year", 0.0)))
 AGING_NEITHER = Arm("aging_neither", "aging_estate", AGING_NO_VISITS.overrides + AGING_NO_PARTNERS.overrides)
 DELIB_HIGH = Arm("deliberation_high_trust", "deliberation", (("social.initial_trust_mean", 0.65),
                                                             ("social.initial_belonging_mean", 0.6)))

@@ -40,7 +40,7 @@ STRESS = {
         "workforce.posts_per_1000_residents": 6, "funding.initial_cash_months": 0,
         "funding.instalments_per_year": 1, "funding.budget_multiplier": 0.6,
         "community_fund.initial_balance_yuan": 0, "community_fund.charity_market_yuan_year": 500,
-        "community_fund.activity_cost_yuan": 2000, "enterprises.partners_per_community": 0,
+        "community_fund.activity_cost_yuan": 2000, "enterprises.partners_per_1000_residents": 0,
     },
 }
 """Extreme settings that drive the flows the balances are about: hires, quits,

@@ -34,8 +34,8 @@ CAPS = {
     "population.residents": (50, 400),
     "population.communities": (1, 4),
     "funding.ngos": (1, 3),
-    "enterprises.partners_per_community": (0, 20),
-    "enterprises.recruit_per_year": (0, 20),
+    "enterprises.partners_per_1000_residents": (0, 20),
+    "enterprises.recruit_per_1000_residents_year": (0, 20),
 }
 """Bounds narrower than the schema's, to keep each example small."""
 

@@ -75,7 +75,7 @@ def test_lever_during_a_run_is_a_dated_policy_change(page):
     total = w.share_outreach + w.share_casework + w.share_groups + w.share_activities + w.share_coordination
     assert total == pytest.approx(1.0)
     assert app.marks.value == [1]
-    page.find(v.Slider).widgets[PATHS.index("enterprises.partners_per_community")].v_model = 5
+    page.find(v.Slider).widgets[PATHS.index("enterprises.partners_per_1000_residents")].v_model = 5
     assert len(m.enterprises) == 5 * m.residents.n_communities
     page.find(v.Slider).widgets[PATHS.index("workforce.salary_ratio")].v_model = 1.0
     assert min(w.salary for w in m.workers) >= 1.0 * m.world.labour.local_wage - 1e-6
@@ -92,7 +92,7 @@ def test_reset_seed_and_scenario_picker_rebuild_from_week_zero(page):
     page.find(v.Select, label="Scenario").widget.v_model = "aging_estate"
     m = app.model.value
     assert m.residents.n == load_scenario("aging_estate").population.residents
-    assert app.lever_values.value["enterprises.partners_per_community"] == 12
+    assert app.lever_values.value["enterprises.partners_per_1000_residents"] == 10
 
 
 def test_without_a_cjk_font_figures_stay_english_with_a_note(page, monkeypatch):

@@ -94,7 +94,9 @@ def resolve(needs: NeedState, r: Residents, flat: np.ndarray, channel: str, ctx:
     week = ctx.week
     resident = flat // N_TYPES
     since_arisen = week - needs.arisen_week[flat]
-    waited = np.where(needs.found[flat], week - needs.found_week[flat], 0)
+    found = needs.found[flat]
+    waited = np.where(found, week - needs.found_week[flat], 0)
+    ctx.tally.left_ledger(needs.found_week[flat[found]], week, True, flat[found] % N_TYPES)
     needs.open[flat] = False
     needs.found[flat] = False
     needs.worker[flat] = -1
@@ -111,22 +113,39 @@ def resolve(needs: NeedState, r: Residents, flat: np.ndarray, channel: str, ctx:
     tally.add("wait_weeks_sum", float(waited.sum()))
     tally.add("weeks_to_resolution_sum", float(since_arisen.sum()))
     tally.resolved_by_community += np.bincount(r.community[resident], minlength=r.n_communities)
+    tally.resolved_by_type += np.bincount(flat % N_TYPES, minlength=N_TYPES)
+
+
+def close(needs: NeedState, flat: np.ndarray, ctx: Context) -> None:
+    """Needs that end without being resolved (those on the ledger leave it unserved)."""
+    listed = flat[needs.found[flat]]
+    ctx.tally.left_ledger(needs.found_week[listed], ctx.week, False, listed % N_TYPES)
+    needs.open[flat] = False
+    needs.found[flat] = False
+    needs.worker[flat] = -1
+    needs.severity[flat] = 0.0
+    needs.effort_left[flat] = 0.0
 
 
 def progress(needs: NeedState, r: Residents, ctx: Context) -> None:
-    """End of week: waiting needs escalate or lapse; wellbeing follows open severity."""
+    """End of week: some open needs leave (at any severity), waiting ones escalate or lapse; wellbeing
+    follows open severity."""
     p = ctx.p.needs
     opened = needs.open.nonzero()[0]
-    waiting = opened[needs.worker[opened] < 0]
+    leaving = ctx.rng.random(len(opened)) < 1.0 - (1.0 - p.exit_per_year) ** (1.0 / 52.0)
+    exited = opened[leaving]
+    close(needs, exited, ctx)
+    ctx.tally.add("needs_exited", len(exited))
+    ctx.tally.exited_by_type += np.bincount(exited % N_TYPES, minlength=N_TYPES)
+    staying = opened[~leaving]
+    waiting = staying[needs.worker[staying] < 0]
     if len(waiting):
         sev = needs.severity[waiting]
         lapse = ctx.rng.random(len(waiting)) < p.lapse_per_week * (1.0 - sev)
         dropped = waiting[lapse]
-        needs.open[dropped] = False
-        needs.found[dropped] = False
-        needs.severity[dropped] = 0.0
-        needs.effort_left[dropped] = 0.0
+        close(needs, dropped, ctx)
         ctx.tally.add("needs_dropped", len(dropped))
+        ctx.tally.exited_by_type += np.bincount(dropped % N_TYPES, minlength=N_TYPES)
         keep = waiting[~lapse]
         old = needs.severity[keep]
         new = np.minimum(old + p.escalation_per_week, 1.0).astype(np.float32)

@@ -15,6 +15,7 @@ import numpy as np
 from ..agents import NGO, SocialWorker
 from ..schema import N_TYPES
 from ..state import Context, LabourMarket, NeedState, Residents, Rosters, Separation, VolunteerState
+from . import pay
 
 
 def new_worker(rosters: Rosters, labour: LabourMarket, ngo: NGO, r: Residents, ctx: Context,
@@ -25,10 +26,13 @@ def new_worker(rosters: Rosters, labour: LabourMarket, ngo: NGO, r: Residents, c
     size = r.community_size
     community = min(ngo.communities, key=lambda c: (counts[c] / max(size[c], 1), c))
     counts[community] += 1
+    certified = bool(ctx.rng.random() < p.certified_share)
+    grade = pay.grade_for(tenure_weeks, ctx)
     w = SocialWorker(rosters.model, labour.next_wid, ngo, community,
-                     salary=p.salary_ratio * labour.local_wage,
-                     certified=bool(ctx.rng.random() < p.certified_share), satisfaction=p.neutral_satisfaction,
-                     experience_weeks=float(tenure_weeks), tenure_weeks=tenure_weeks)
+                     salary=pay.pay_standard(grade, certified, labour, ctx), certified=certified,
+                     satisfaction=p.neutral_satisfaction, experience_weeks=float(tenure_weeks),
+                     tenure_weeks=tenure_weeks)
+    w.grade = grade
     labour.next_wid += 1
     ctx.tally.add("sw_hires", 1)
     return w
@@ -40,9 +44,11 @@ def hiring_lag(ctx: Context) -> int:
     return int(math.ceil(ctx.rng.exponential(mean))) if mean > 0 else 0
 
 
-def hire(rosters: Rosters, labour: LabourMarket, ngo: NGO, target: int, r: Residents, ctx: Context) -> None:
-    """Open vacancies up to ``target`` posts (or close surplus ones); fill those whose search has ended."""
-    open_needed = target - len(rosters.staff(ngo)) - len(ngo.vacancies)
+def hire(rosters: Rosters, labour: LabourMarket, ngo: NGO, target: int, r: Residents, ctx: Context,
+         staff_kept: int) -> None:
+    """Open vacancies up to ``target`` posts for ``staff_kept`` workers staying (or close surplus ones);
+    fill those whose search has ended."""
+    open_needed = target - staff_kept - len(ngo.vacancies)
     if open_needed < 0:
         del ngo.vacancies[max(len(ngo.vacancies) + open_needed, 0):]
     for _ in range(max(open_needed, 0)):
@@ -69,8 +75,13 @@ def separate(w: SocialWorker, reason: str, needs: NeedState, r: Residents, vol: 
 
 
 def lay_off(rosters: Rosters, ngo: NGO, n: int, needs: NeedState, r: Residents, vol: VolunteerState,
-            labour: LabourMarket, ctx: Context) -> None:
-    """Last in, first out."""
-    staff = sorted(rosters.staff(ngo), key=lambda w: (w.tenure_weeks, w.wid))
+            labour: LabourMarket, ctx: Context, emergency: bool = False) -> None:
+    """Lay off ``n`` workers at once, last in first out (those already under notice first).
+
+    An emergency layoff (this week's payroll cannot be paid) is counted apart.
+    """
+    staff = sorted(rosters.staff(ngo), key=lambda w: (w.notice_until is None, w.tenure_weeks, w.wid))
     for w in staff[:n]:
+        if emergency:
+            ctx.tally.add("sw_emergency_layoffs", 1)
         separate(w, "layoff", needs, r, vol, labour, ctx)

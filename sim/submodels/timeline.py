@@ -20,11 +20,11 @@ from ..params import ParamPath
 from ..scenario import SETUP_ONLY
 from ..schema import When
 from ..state import World
-from . import needs, partners, workforce
+from . import needs, partners, pay
 
 
 def _new_pay(world: World) -> None:
-    workforce.reset_pay(world.rosters, world.labour, world.ctx)
+    pay.reset_pay(world.rosters, world.labour, world.ctx)
 
 
 def _new_need_rates(world: World) -> None:
@@ -32,9 +32,7 @@ def _new_need_rates(world: World) -> None:
 
 
 def _new_partner_count(world: World) -> None:
-    target = int(round(world.ctx.p.enterprises.partners_per_community))
-    partners.set_count(world.rosters, world.residents.n_communities, target,
-                       world.ctx.p.enterprises.new_engagement_min, world.ctx.rng)
+    partners.set_count(world.rosters, world.residents, world.ctx)
 
 
 AT_ONCE: dict[When, Callable[[World], None]] = {

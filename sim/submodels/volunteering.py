@@ -24,7 +24,8 @@ def enrol(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters,
     if len(who) == 0:
         return
     p = ctx.p.volunteers
-    new_views = who[~vol.registered[who]]
+    new_views = who[~vol.has_view[who]]
+    vol.has_view[who] = True
     vol.registered[who] = True
     vol.active[who] = True
     vol.motivation[who] = ctx.rng.uniform(p.new_motivation_min, 1.0, len(who))
@@ -59,6 +60,7 @@ def setup(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters,
     enrol(vol, r, hours, rosters, active, ctx)
     dormant = np.setdiff1d(registered, active)
     vol.registered[dormant] = True
+    vol.has_view[dormant] = True
     for i in dormant:
         Volunteer(rosters.model, int(i))
 
@@ -113,6 +115,10 @@ def update(vol: VolunteerState, r: Residents, hours: WeekHours, rosters: Rosters
         vol.active[quit_] = False
         vol.hours[quit_] = 0.0
         ctx.tally.add("volunteer_dropouts", len(quit_))
+    dormant = (vol.registered & ~vol.active).nonzero()[0]
+    lapsed = dormant[rng.random(len(dormant)) < 1.0 - (1.0 - p.registration_lapse_per_year) ** (1.0 / 52.0)]
+    vol.registered[lapsed] = False
+    ctx.tally.add("volunteer_deregistrations", len(lapsed))
     cand = (r.reached & ~vol.active & r.adult
                           & (r.belonging >= p.belonging_threshold)).nonzero()[0]
     join = cand[rng.random(len(cand)) < p.recruit_probability * r.willingness[cand]]

@@ -14,8 +14,7 @@ Quits: a weekly hazard from a yearly rate, higher in the first year, with pay
 relative to the local average wage (direct elasticity), job satisfaction,
 burnout and job insecurity (months left on the employer's contract).
 
-Pay: the local average wage grows every week; salaries follow it at the
-yearly pay review by the indexation share; a new pay standard applies at once.
+Pay, the career ladder and certification are in :mod:`.pay`.
 """
 
 from __future__ import annotations
@@ -36,36 +35,14 @@ from ..state import (
     VolunteerState,
     WeekHours,
 )
-from . import deliberation, staffing
-
-
-def advance_wages(labour: LabourMarket, rosters: Rosters, ctx: Context) -> None:
-    """Local wage growth every week; the yearly pay review at each year's start."""
-    p = ctx.p.workforce
-    labour.local_wage *= (1.0 + p.wage_growth_per_year) ** (1.0 / 52.0)
-    if ctx.week > 0 and ctx.week % 52 == 0:
-        pay_review(rosters, ctx)
-
-
-def pay_review(rosters: Rosters, ctx: Context) -> None:
-    """Yearly pay review: salaries follow local wage growth by the indexation share."""
-    p = ctx.p.workforce
-    for w in rosters.workers:
-        w.salary *= 1.0 + p.salary_indexation * p.wage_growth_per_year
-
-
-def reset_pay(rosters: Rosters, labour: LabourMarket, ctx: Context) -> None:
-    """A new pay standard (e.g. a timeline pay raise) applies to everyone at once."""
-    p = ctx.p.workforce
-    for w in rosters.workers:
-        w.salary = max(w.salary, p.salary_ratio * labour.local_wage)
+from . import deliberation, pay, staffing
 
 
 def productivity(w: SocialWorker, ctx: Context) -> float:
     p = ctx.p.workforce
     ramp = 1.0 - 0.5 ** (w.experience_weeks / p.experience_halflife_weeks)
     return ((p.new_hire_productivity + (1.0 - p.new_hire_productivity) * ramp)
-            * (1.0 - p.burnout_productivity_loss * w.burnout))
+            * (1.0 - p.burnout_productivity_loss * w.burnout) * pay.productivity_factor(w, ctx))
 
 
 def allocate_time(hours: WeekHours, rosters: Rosters, needs: NeedState, disputes: Disputes,
@@ -76,7 +53,7 @@ def allocate_time(hours: WeekHours, rosters: Rosters, needs: NeedState, disputes
     per_case = np.zeros(labour.next_wid, dtype=np.float32)
     caseload = np.bincount(needs.worker[ledger.held(needs)], minlength=labour.next_wid).tolist()
     admin = p.admin_share * p.hours_per_week
-    rest = p.hours_per_week - admin
+    rest = max(p.hours_per_week - admin - p.training_hours_per_year / 52.0, 0.0)
     planned_case = rest * p.share_casework
     wid = np.empty(len(workers), dtype=np.int64)
     comm = np.empty(len(workers), dtype=np.int64)
@@ -108,13 +85,22 @@ def allocate_time(hours: WeekHours, rosters: Rosters, needs: NeedState, disputes
     hours.case_hours = np.full(len(workers), planned_case)
 
 
-def pay_ratio(w: SocialWorker, labour: LabourMarket) -> float:
-    return w.salary / labour.local_wage
-
-
 def insecurity(ngo: NGO, ctx: Context) -> float:
     horizon = ctx.p.workforce.insecurity_horizon_months
     return min(max(1.0 - ngo.months_left(ctx.week) / horizon, 0.0), 1.0)
+
+
+def quit_terms(w: SocialWorker, labour: LabourMarket, ctx: Context) -> tuple[float, float, float, float, float]:
+    """The log quit rate's terms above the base rate: first year, pay, satisfaction, burnout, insecurity."""
+    p = ctx.p.workforce
+    first = math.log(p.first_year_quit_multiplier) if w.in_first_year and p.first_year_quit_multiplier > 0 else 0.0
+    return (first, -p.quit_pay_elasticity * math.log(pay.pay_ratio(w, labour) / p.reference_salary_ratio),
+            p.quit_satisfaction_effect * (p.neutral_satisfaction - w.satisfaction),
+            p.quit_burnout_effect * w.burnout, p.quit_insecurity_effect * insecurity(w.employer, ctx))
+
+
+QUIT_TERMS = ("first_year", "pay", "satisfaction", "burnout", "insecurity")
+"""Names of the terms, for the weekly counters ``quit_term_<name>_sum``."""
 
 
 def annual_quit_rate(w: SocialWorker, labour: LabourMarket, ctx: Context) -> float:
@@ -122,7 +108,7 @@ def annual_quit_rate(w: SocialWorker, labour: LabourMarket, ctx: Context) -> flo
     rate = p.base_quit_rate_per_year
     if w.in_first_year:
         rate *= p.first_year_quit_multiplier
-    rate *= (pay_ratio(w, labour) / p.reference_salary_ratio) ** (-p.quit_pay_elasticity)
+    rate *= (pay.pay_ratio(w, labour) / p.reference_salary_ratio) ** (-p.quit_pay_elasticity)
     return rate * math.exp(p.quit_satisfaction_effect * (p.neutral_satisfaction - w.satisfaction)
                            + p.quit_burnout_effect * w.burnout
                            + p.quit_insecurity_effect * insecurity(w.employer, ctx))
@@ -141,7 +127,7 @@ def update(rosters: Rosters, labour: LabourMarket, needs: NeedState, r: Resident
         w.burnout -= recovery * w.burnout
         w.burnout = min(max(w.burnout, 0.0), 1.0)
         w.satisfaction = min(max(
-            p.neutral_satisfaction + p.satisfaction_pay_weight * (pay_ratio(w, labour) - p.reference_salary_ratio)
+            p.neutral_satisfaction + p.satisfaction_pay_weight * (pay.pay_ratio(w, labour) - p.reference_salary_ratio)
             - p.satisfaction_burnout_weight * w.burnout
             - p.satisfaction_admin_weight * admin_excess, 0.0), 1.0)
         w.tenure_weeks += 1
@@ -149,6 +135,8 @@ def update(rosters: Rosters, labour: LabourMarket, needs: NeedState, r: Resident
         annual = annual_quit_rate(w, labour, ctx)
         ctx.tally.add("quit_hazard_sum", annual)
         ctx.tally.add("quit_hazard_n", 1)
+        for name, term in zip(QUIT_TERMS, quit_terms(w, labour, ctx), strict=True):
+            ctx.tally.add(f"quit_term_{name}_sum", term)
         weekly = 1.0 - math.exp(-annual / 52.0)
         if ctx.rng.random() < weekly:
             leavers.append(w)

@@ -36,7 +36,7 @@ LEVERS = (
     Lever("workforce.posts_per_1000_residents", "lever_posts", 0.0, 4.0, 0.1),
     Lever("workforce.admin_share", "lever_admin", 0.0, 0.8, 0.01),
     Lever("workforce.share_coordination", "lever_coordination", 0.0, 0.5, 0.01),
-    Lever("enterprises.partners_per_community", "lever_partners", 0, 20, 1),
+    Lever("enterprises.partners_per_1000_residents", "lever_partners", 0.0, 10.0, 0.1),
 )
 BY_PATH = {lever.path: lever for lever in LEVERS}
 
@@ -69,11 +69,9 @@ def coordination_limit(s: Scenario) -> float:
 
 
 def changes(s: Scenario, values: dict[str, float]) -> dict[str, Any]:
-    """Lever values as parameter changes: whole partners, time shares kept summing to 1 (coordination
-    hours come out of case work)."""
+    """Lever values as parameter changes, time shares kept summing to 1 (coordination hours come out of
+    case work)."""
     out: dict[str, Any] = dict(values)
-    if "enterprises.partners_per_community" in out:
-        out["enterprises.partners_per_community"] = int(round(out["enterprises.partners_per_community"]))
     coord = values.get("workforce.share_coordination")
     if coord is not None:
         w = s.workforce
