@@ -46,6 +46,11 @@ SCENARIO_DIR = shipped_folder("scenarios")
 
 SETUP_ONLY = "is read only when the model is built (setup) and cannot change during a run"
 
+STREET = {"population.residents": 50000, "population.communities": 10, "funding.ngos": 10,
+          "simulation.resident_agents": False}
+"""A street (街道) of ten communities and about fifty social workers: the scale at which policy effects on
+turnover are judged (one community's five workers are one noisy draw)."""
+
 BYTES_PER_RESIDENT = 900
 """Measured peak memory per resident with Resident agents (bytes); see benchmarks/."""
 BYTES_PER_RESIDENT_NO_AGENTS = 480

@@ -217,6 +217,10 @@ class Needs(Section):
         "other providers step in; set so the baseline ledger settles within the warm-up",
         "Yearly chance an open need leaves the ledger at any severity without the community's service.",
         ge=0, le=1)
+    waiting_exit_per_year: float = P(
+        0.5, "probability/year", "assumption: residents kept waiting turn to family, the market or other "
+        "providers", "Extra yearly chance a need waiting on the ledger (found, not taken as a case) is met "
+        "elsewhere.", ge=0, le=1)
     effort_hours: PerNeedType = P(
         PerNeedType(eldercare=6, children_youth=8, family=10, employment=6, hardship=4, disputes=6),
         "case-work hours", "assumption",
@@ -336,7 +340,7 @@ class Workforce(Section):
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
-    base_quit_rate_per_year: float = P(0.08, "quits/worker-year",
+    base_quit_rate_per_year: float = P(0.095, "quits/worker-year",
                                        "calibrated to DOMAIN ~20%/yr total turnover",
                                        "Quit rate after the first year, at reference pay, no burnout.",
                                        ge=0, le=10)
@@ -476,6 +480,9 @@ class Funding(Section):
         "funder", "choice", "assumption: surplus returned to the funder at audit",
         "What a surplus above the reserve cap is used for: returned to the funder, paid to staff as a bonus, "
         "given to the community funds for services, or kept to fund posts beyond the contract's.")
+    planning_horizon_weeks: int = P(52, "weeks", "assumption: an agency fills a post only if it can keep it a "
+                                    "year, counting on renewal at the current value",
+                                    "Weeks an agency looks ahead when it decides to fill a post.", ge=1, le=520)
     layoff_notice_weeks: int = P(4, "weeks", "PRC Labour Contract Law art. 40-41: 30 days' written notice",
                                  "Notice a worker gets before a layoff for lack of money (paid meanwhile).",
                                  ge=0, le=52)

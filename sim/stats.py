@@ -21,8 +21,10 @@ from scipy import stats
 LEVEL = 0.95
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and the two ends of its t interval (NaN ends with fewer than two values)."""
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL,
+            bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and the two ends of its t interval (NaN ends with fewer than two values), the ends clipped
+    to ``bounds`` where the quantity has them (a share's interval stays in [0, 1])."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
@@ -32,7 +34,10 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple
     if n < 2:
         return m, np.nan, np.nan
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return m, lo, hi
 
 
 def bootstrap_ratio(num: Sequence[float] | np.ndarray, den: Sequence[float] | np.ndarray,

@@ -27,8 +27,10 @@ import warnings
 
 import numpy as np
 
+from .. import schema
 from ..accounts import Accounts, CommunityFund
 from ..agents import NGO, Contract, SocialWorker
+from ..schema import Scenario
 from ..state import (
     Context,
     LabourMarket,
@@ -41,19 +43,48 @@ from ..state import (
 from . import pay, staffing
 
 
+def agency_groups(n_communities: int, ngos: int) -> list[list[int]]:
+    """Which communities each agency serves: communities shared out in turn, or agencies sharing one."""
+    if ngos <= n_communities:
+        return [list(range(n_communities))[i::ngos] for i in range(ngos)]
+    return [[i % n_communities] for i in range(ngos)]
+
+
+def posts_for(residents: float, s: Scenario) -> int:
+    """Posts the street office buys for this many residents."""
+    return int(round(s.workforce.posts_per_1000_residents * residents / 1000.0))
+
+
 def contract_posts(office: StreetOffice, r: Residents, ngo: NGO, ctx: Context) -> int:
     """Posts the street office buys for the residents an agency serves."""
     size = r.community_size
-    residents = math.fsum(size[c] / office.ngos_per_community[c] for c in ngo.communities)
-    return int(round(ctx.p.workforce.posts_per_1000_residents * residents / 1000.0))
+    return posts_for(math.fsum(size[c] / office.ngos_per_community[c] for c in ngo.communities), ctx.p)
 
 
-def contract_value(posts: int, start_week: int, ctx: Context) -> float:
+def contract_value(posts: int, start_week: int, f: schema.Funding) -> float:
     """First-year value of a contract for ``posts`` signed in ``start_week``: the one cost rule the
-    street office uses (the budget of a policy is computed with it too)."""
-    f = ctx.p.funding
+    street office uses (:func:`budget_per_year` prices a whole policy with it)."""
     growth = (1.0 + f.budget_growth_per_year) ** (start_week / 52.0)
     return posts * f.contract_value_per_post_yuan_year * f.budget_multiplier * growth
+
+
+def term_mean_factor(f: schema.Funding) -> float:
+    """A contract's mean yearly value over its term, relative to its first year (indexation)."""
+    step = 1.0 + f.budget_growth_per_year * f.contract_indexation
+    return math.fsum(step ** y for y in range(f.contract_term_years)) / f.contract_term_years
+
+
+def budget_per_year(s: Scenario, start_week: int = 0) -> float:
+    """Purchase-of-service spending a year that a scenario's settings imply, by the street office's
+    own rules (posts per agency, value per post, budget multiplier, indexation over the term), for
+    contracts signed in ``start_week``, at the expected community sizes (residents shared evenly)."""
+    n_c = min(s.population.communities, s.population.residents)
+    groups = agency_groups(n_c, s.funding.ngos)
+    per_community = np.bincount([c for g in groups for c in g], minlength=n_c)
+    size = s.population.residents / n_c
+    value = math.fsum(contract_value(posts_for(math.fsum(size / per_community[c] for c in g), s), start_week,
+                                     s.funding) for g in groups)
+    return value * term_mean_factor(s.funding)
 
 
 def overhead_per_post(labour: LabourMarket, ctx: Context) -> float:
@@ -86,7 +117,7 @@ def sign(ngo: NGO, start_week: int, office: StreetOffice, r: Residents, ctx: Con
     f = ctx.p.funding
     posts = contract_posts(office, r, ngo, ctx)
     term = 52 * f.contract_term_years
-    ngo.contract = Contract(value_per_year=contract_value(posts, start_week, ctx), posts=posts,
+    ngo.contract = Contract(value_per_year=contract_value(posts, start_week, f), posts=posts,
                             start_week=start_week, end_week=start_week + term,
                             instalments=f.instalments_per_year * f.contract_term_years,
                             resolved_at_start=ngo.resolved,
@@ -99,19 +130,25 @@ class Outlook:
     """An agency's budget looking ahead to the end of its contract (at least the notice period).
 
     The projected cash path, week by week: cash now, plus the instalments as they fall due and
-    grants, minus the payroll of the staff (those under notice until their notice ends).
+    grants, minus the payroll of the staff (those under notice until their notice ends). When the
+    agency plans a hire it looks ``funding.planning_horizon_weeks`` ahead, counting on renewal at the
+    current value beyond the contract's end; layoffs and releases look only to the contract's end.
     """
 
-    def __init__(self, ngo: NGO, staff: list[SocialWorker], labour: LabourMarket, r: Residents, ctx: Context):
+    def __init__(self, ngo: NGO, staff: list[SocialWorker], labour: LabourMarket, r: Residents, ctx: Context,
+                 planning: bool = False):
         f = ctx.p.funding
         c = ngo.contract
-        weeks = max(c.weeks_left(ctx.week) if c is not None else 0, f.layoff_notice_weeks, 1)
+        left = c.weeks_left(ctx.week) if c is not None else 0
+        weeks = max(left, f.layoff_notice_weeks, f.planning_horizon_weeks if planning else 1, 1)
         inflow = np.full(weeks, other_income_per_year(ngo, r, ctx) / 52.0)
         inflow[0] = 0.0
         if c is not None:
             for i in range(c.paid, c.instalments):
                 offset = math.ceil(c.due_week(i)) - ctx.week
                 inflow[min(max(offset, 0), weeks - 1)] += c.amount(i)
+            if weeks > left:
+                inflow[left:] += c.value_per_year / 52.0  # renewal at the current value, when planning
         overhead = overhead_per_post(labour, ctx)
         outflow = np.zeros(weeks)
         self.kept_payroll = 0.0
@@ -175,10 +212,7 @@ def setup(rosters: Rosters, office: StreetOffice, labour: LabourMarket, accounts
     """Agencies, their first contracts and staff in post at week 0."""
     f = ctx.p.funding
     n_c = r.n_communities
-    if f.ngos <= n_c:
-        groups = [list(range(n_c))[i::f.ngos] for i in range(f.ngos)]
-    else:
-        groups = [[i % n_c] for i in range(f.ngos)]
+    groups = agency_groups(n_c, f.ngos)
     office.ngos_per_community = np.bincount([c for g in groups for c in g], minlength=n_c)
     check_affordability(labour, ctx)
     cost = post_cost_per_year(labour, ctx)
@@ -234,7 +268,7 @@ def recruit(rosters: Rosters, labour: LabourMarket, r: Residents, ctx: Context) 
             ngo.posts_target = len(staff)  # no hiring while layoff notices run
         else:
             cap = math.inf if ctx.p.funding.surplus_use == "posts" else c.posts
-            outlook = Outlook(ngo, everyone, labour, r, ctx)
+            outlook = Outlook(ngo, everyone, labour, r, ctx, planning=True)
             ngo.posts_target = int(min(len(staff) + outlook.affordable_new(), max(cap, len(staff))))
         staffing.hire(rosters, labour, ngo, ngo.posts_target, r, ctx, staff_kept=len(staff))
 

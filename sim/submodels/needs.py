@@ -132,7 +132,10 @@ def progress(needs: NeedState, r: Residents, ctx: Context) -> None:
     follows open severity."""
     p = ctx.p.needs
     opened = needs.open.nonzero()[0]
-    leaving = ctx.rng.random(len(opened)) < 1.0 - (1.0 - p.exit_per_year) ** (1.0 / 52.0)
+    base = 1.0 - (1.0 - p.exit_per_year) ** (1.0 / 52.0)
+    listed_waiting = needs.found[opened] & (needs.worker[opened] < 0)
+    extra = 1.0 - (1.0 - p.waiting_exit_per_year) ** (1.0 / 52.0)
+    leaving = ctx.rng.random(len(opened)) < base + (1.0 - base) * extra * listed_waiting
     exited = opened[leaving]
     close(needs, exited, ctx)
     ctx.tally.add("needs_exited", len(exited))
