@@ -22,6 +22,7 @@ from .errors import UserError
 COMMAND_MODULES = (
     "sim.experiments.commands",
     "sim.validation",
+    "sim.studies",
     "sim.calibration.commands",
     "sim.explore.commands",
     "sim.viz.commands",
