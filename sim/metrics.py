@@ -206,6 +206,7 @@ def summary(world: World, recorder: WeeklyRecord) -> dict[str, float]:
         "sw_layoff_notices_per_year": total("sw_layoff_notices") / years,
         "sw_first_year_quit_rate": _ratio(first_year_quits, first_exposure),
         "sw_later_quit_rate": _ratio(later_quits, later_exposure),
+        "sw_worker_years": worker_years,
         "sw_first_year_worker_years": first_exposure,
         "sw_later_worker_years": later_exposure,
         "sw_vacancy_rate": _ratio(total("sw_vacancies"), total("sw_posts_funded")),

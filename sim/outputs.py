@@ -100,6 +100,7 @@ KPIS: tuple[Output, ...] = (
          "Quits in the first year of tenure per worker-year in the first year.", True),
     _kpi("sw_later_quit_rate", "Quit rate, after the first year", "per worker-year", R,
          "Quits after the first year of tenure per worker-year after the first year.", True),
+    _kpi("sw_worker_years", "Worker-years", "worker-years", T, "Exposure behind every workers' rate."),
     _kpi("sw_first_year_worker_years", "Worker-years in the first year of tenure", "worker-years", T,
          "Exposure behind the first-year quit rate."),
     _kpi("sw_later_worker_years", "Worker-years after the first year", "worker-years", T,

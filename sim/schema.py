@@ -541,7 +541,8 @@ class Services(Section):
 
 
 class Volunteers(Section):
-    initial_registered_share: float = P(0.08, "share of adults", "assumption: registered >> active (DOMAIN)",
+    initial_registered_share: float = P(0.06, "share of adults", "assumption: registered >> active (DOMAIN); near "
+                                        "the level where recruitment and lapsed registrations balance",
                                         "Adults registered as volunteers at week 0.", ge=0, le=1, when=When.SETUP)
     initial_active_share: float = P(0.3, "share of registered", "assumption",
                                     "Registered volunteers active at week 0.", ge=0, le=1, when=When.SETUP)

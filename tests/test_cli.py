@@ -17,7 +17,7 @@ import pytest
 from sim.cli import main
 from sim.scenario import bundled_scenarios, load_scenario
 
-RUN = ["run", "baseline", "--weeks", "30", "--set", "population.residents=500"]
+RUN = ["run", "baseline", "--weeks", "60", "--set", "population.residents=3000"]
 FILES = ("timeseries.csv", "summary.json", "scenario.yaml", "provenance.json", "figures/overview.png")
 
 
@@ -25,13 +25,14 @@ def assert_run_folder(out) -> None:
     for name in FILES:
         assert (out / name).is_file(), name
     frame = pd.read_csv(out / "timeseries.csv")
-    assert len(frame) == 30 and frame["week"].tolist() == list(range(1, 31))
-    assert frame.notna().all().all()
+    assert len(frame) == 60 and frame["week"].tolist() == list(range(1, 61))
+    assert frame.drop(columns=[c for c in frame if c.startswith("sw_") and c.endswith("_mean")]).notna().all().all()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary and all(math.isfinite(v) for v in summary.values())
+    assert summary and all(v is None or math.isfinite(v) for v in summary.values())
+    assert summary["sw_turnover_rate"] is not None
     assert (out / "figures" / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     recorded = load_scenario(out / "scenario.yaml")
-    assert recorded.population.residents == 500 and recorded.simulation.horizon_weeks == 30
+    assert recorded.population.residents == 3000 and recorded.simulation.horizon_weeks == 60
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary folder left"
 
 

@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import outputs
 from sim.errors import InvariantError
 from sim.model import CommunityModel
 from sim.scenario import bundled_scenarios, load_scenario
 
-SHRINK = {"population.residents": 2000, "simulation.horizon_weeks": 120,
+SHRINK = {"population.residents": 2000, "simulation.horizon_weeks": 240,
           "simulation.warmup_weeks": 20, "simulation.check_invariants": True}
-"""Bundled scenarios, shrunk to run in about a second each."""
+"""Bundled scenarios, shrunk to run in about a second each (long enough for the funding cut's week)."""
 
 MANY_COMMUNITIES = {"population.communities": 4, "funding.ngos": 2}
 """For the district-scale scenarios: keep a few staff per agency at 2,000 residents."""
@@ -74,10 +75,13 @@ def assert_balances(model, frame: pd.DataFrame, start: dict) -> None:
     scale = max(1.0, float(frame["money_in_government"].sum()))
 
     agencies = (start["agency_cash"] + c.money_in_government + c.money_in_foundation
-                - c.money_out_salaries - c.money_out_overhead - c.money_out_closed_agency_reserves)
+                + c.money_moved_fund_to_agencies - c.money_moved_agencies_to_fund
+                - c.money_out_salaries - c.money_out_overhead - c.money_out_training - c.money_out_bonuses
+                - c.money_out_returned_to_funder - c.money_out_closed_agency_reserves)
     np.testing.assert_allclose(agencies, frame.ngo_cash, rtol=0, atol=1e-9 * scale,
                                err_msg="agencies: contracts + grants != spent + cash held")
     fund = (start["community_fund"] + c.money_in_enterprise + c.money_in_charity_market
+            + c.money_moved_agencies_to_fund - c.money_moved_fund_to_agencies
             - c.money_out_activities - c.money_out_assistance)
     np.testing.assert_allclose(fund, frame.community_fund, rtol=0, atol=1e-9 * scale,
                                err_msg="community fund: donations + sales != spent + balance")
@@ -86,19 +90,25 @@ def assert_balances(model, frame: pd.DataFrame, start: dict) -> None:
     np.testing.assert_array_equal(heads, frame.sw_headcount, "hires - separations != headcount change")
     active = start["volunteers"] + c.volunteer_recruits - c.volunteer_dropouts
     np.testing.assert_array_equal(active, frame.volunteers_active, "recruits - drop-outs != change")
-    needs = start["open_needs"] + c.needs_arisen - c.needs_resolved - c.needs_dropped
-    np.testing.assert_array_equal(needs, frame.open_needs, "arisen != resolved + dropped + open")
+    needs = start["open_needs"] + c.needs_arisen - c.needs_resolved - c.needs_dropped - c.needs_exited
+    np.testing.assert_array_equal(needs, frame.open_needs, "arisen != resolved + lapsed + ended elsewhere + open")
     assert model.residents.n == model.params.population.residents
 
-    values = frame.to_numpy(dtype=float)
+    staffed = frame.sw_headcount > 0
+    worker_means = [c for c in frame.columns if c.startswith("sw_") and c.endswith("_mean")]
+    assert frame.loc[staffed, worker_means].notna().all().all() and frame.loc[~staffed, worker_means].isna().all().all()
+    values = frame.drop(columns=worker_means).to_numpy(dtype=float)
     assert np.isfinite(values).all(), "non-finite weekly output"
-    negative = [col for col in frame.columns if (frame[col] < 0).any()]
+    terms = [c for c in frame.columns if c.startswith("quit_term_")]
+    negative = [col for col in frame.columns if col not in terms and (frame[col] < 0).any()]
     assert not negative, f"negative stocks or flows: {negative}"
-    outside = [col for col in SHARES if not frame[col].between(0, 1).all()]
+    outside = [col for col in SHARES if not frame.loc[staffed, col].between(0, 1).all()]
     assert not outside, f"shares outside [0, 1]: {outside}"
     summary = model.summary()
-    assert all(math.isfinite(v) for v in summary.values()), "non-finite summary"
-    assert all(0 <= summary[k] <= 1 for k in SUMMARY_SHARES if k in summary)
+    for o in outputs.KPIS:
+        lo, hi = o.bounds
+        assert math.isnan(summary[o.name]) or lo <= summary[o.name] <= hi, o.name
+    assert all(0 <= summary[k] <= 1 for k in SUMMARY_SHARES if math.isfinite(summary[k]))
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -108,7 +118,7 @@ def test_bundled_scenarios_conserve_money_people_and_needs(name):
     if load_scenario(name).population.communities > 2:
         overrides.update(MANY_COMMUNITIES)
     model, frame, start = run_checked(name, overrides)
-    assert len(frame) == 120
+    assert len(frame) == 240
     assert_balances(model, frame, start)
 
 

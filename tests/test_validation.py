@@ -1,4 +1,4 @@
-"""The stylized-fact validation suite, run reduced (few replications, small populations)."""
+"""The stylized-fact validation: declared checks with knock-outs, run reduced (few replications, small)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli import main
 from sim.stats import bootstrap_ratio, mean_ci
-from sim.validation import CHECKS, run_validation, write_report
+from sim.validation import CHECKS, Check, Estimate, all_arms, run_validation, selected, write_report
 
 
 def test_mean_ci_covers_the_mean_at_the_stated_rate():
@@ -24,56 +24,61 @@ def test_mean_ci_covers_the_mean_at_the_stated_rate():
 
 def test_bootstrap_ratio_of_pooled_sums():
     rng = np.random.default_rng(1)
-    num = np.array([2.0, 4.0, 6.0, 8.0])
-    den = np.array([10.0, 20.0, 30.0, 40.0])
-    est, lo, hi = bootstrap_ratio(num, den, rng)
+    est, lo, hi = bootstrap_ratio(np.array([2.0, 4.0, 6.0, 8.0]), np.array([10.0, 20.0, 30.0, 40.0]), rng)
     assert est == pytest.approx(0.2)
     assert lo == pytest.approx(0.2) and hi == pytest.approx(0.2)
 
 
+def test_every_check_is_declared_with_source_role_range_and_knockout():
+    names = [c.name for c in CHECKS]
+    assert len(names) == len(set(names)) >= 15
+    assert {c.role for c in CHECKS} == {"calibration target", "held out"}
+    for c in CHECKS:
+        assert c.source and c.pattern and c.measured and c.criterion and c.mechanism, c.name
+        assert c.knockout, f"{c.name} has no knock-out"
+        assert c.low < c.high
+    held_out = {c.name for c in CHECKS if c.role == "held out"}
+    assert {"first_year_attrition", "pay_effect_small", "quits_dominate_separations", "completed_tenure"} <= held_out
+
+
+def test_every_knocked_out_arm_is_its_arm_plus_the_knockout():
+    arms = {a.name: a for a in all_arms(CHECKS)}
+    for c in CHECKS:
+        for a in c.arms:
+            k = arms[f"{a.name}~{c.name}"]
+            assert k.scenario == a.scenario and k.overrides == a.overrides + c.knockout
+
+
+def test_a_check_passes_only_on_its_range_and_says_when_noise_decides():
+    c = Check("x", "p", "s", "held out", (), lambda *a: Estimate(0, 0, 0), "m", 0.15, 0.25, "c", (("a", 1),), "m")
+    assert c.passes(Estimate(0.2, 0.18, 0.22)) and not c.passes(Estimate(0.3, 0.28, 0.32))
+    assert c.decidable(Estimate(0.2, 0.18, 0.22)) and not c.decidable(Estimate(0.2, 0.05, 0.35))
+    effect = Check("y", "p", "s", "held out", (), c.measure, "m", 0.0, math.inf, "c", (("a", 1),), "m", True)
+    assert effect.passes(Estimate(0.1, 0.02, 0.2)) and not effect.passes(Estimate(0.1, -0.02, 0.2))
+
+
 @pytest.fixture(scope="module")
 def reduced(tmp_path_factory):
-    return run_validation(tmp_path_factory.mktemp("validation"), reps=3, scale=0.2, weeks=120, workers=2,
-                          only=["admin", "aging", "staffing"])
+    out = tmp_path_factory.mktemp("validation")
+    return out, run_validation(out, reps=3, scale=0.2, weeks=208, workers=2,
+                               only=["admin_raises_burnout", "aging_partners_and_visits", "registered_exceed_active"])
 
 
-def test_reduced_suite_reports_every_check_of_the_groups_run(reduced, tmp_path):
-    names = {c.name for c in reduced}
-    assert {"admin_raises_burnout", "aging_partners_and_visits", "staffing_backlog_mean"} <= names
-    for c in reduced:
-        assert math.isfinite(c.value) and c.low <= c.value + 1e-9 and c.value <= c.high + 1e-9
-        assert c.source and c.criterion
-    path = write_report(reduced, tmp_path, {"reps": 3, "scale": 0.2, "weeks": 120, "seconds": 1.0,
-                                            "workers": 2})
+def test_reduced_suite_reports_every_check_with_its_knockout(reduced):
+    out, results = reduced
+    assert [r.name for r in results] == ["admin_raises_burnout", "registered_exceed_active", "aging_partners_and_visits"]
+    for r in results:
+        assert r.verdict in ("emerges", "by construction", "fails")
+        assert math.isfinite(r.value) and math.isfinite(r.knockout_value)
+    by = {r.name: r for r in results}
+    # Switching off the visits and services removes the extra contact: it holds by construction.
+    assert by["aging_partners_and_visits"].knockout_value < by["aging_partners_and_visits"].value
+    path = write_report(results, out, {"reps": 3, "scale": 0.2, "weeks": 208, "seconds": 1.0, "workers": 2,
+                                       "seed": 1000, "runs": 0})
     text = path.read_text()
-    assert "| `admin_raises_burnout` |" in text
-    data = json.loads((tmp_path / "validation.json").read_text())
-    assert len(data["checks"]) == len(reduced)
-    assert (tmp_path / "validation.png").stat().st_size > 0
-
-
-def test_strong_patterns_hold_even_in_the_reduced_suite(reduced):
-    by_name = {c.name: c for c in reduced}
-    assert by_name["admin_raises_burnout"].passed
-    assert by_name["aging_partners_and_visits"].passed
-
-
-def test_validation_runs_on_the_sweep_runner_and_resumes(tmp_path):
-    """The runs are a results folder: a second call with resume simulates nothing more."""
-    from sim.experiments import load_results
-
-    first = run_validation(tmp_path, reps=2, scale=0.1, weeks=60, workers=1, only=["deliberation"])
-    runs = load_results(tmp_path / "runs")
-    assert len(runs) == 2 * 2 and set(runs["replication"]) == {0, 1}
-    stamp = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs" / "runs").glob("*.parquet")}
-    again = run_validation(tmp_path, reps=2, scale=0.1, weeks=60, workers=1, only=["deliberation"], resume=True)
-    assert [c.value for c in again] == [c.value for c in first]
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "runs" / "runs").glob("*.parquet")} == stamp
-
-
-def test_every_group_names_arms_and_a_check_function():
-    for name, (fn, arms) in CHECKS.items():
-        assert callable(fn) and arms, name
+    assert "| `admin_raises_burnout` |" in text and "knocked out" in text
+    data = json.loads((out / "validation.json").read_text())
+    assert len(data["checks"]) == 3 and data["meta"]["code_hash"] and data["meta"]["scenarios"]
 
 
 def test_validate_model_rejects_bad_arguments(capsys):
@@ -81,3 +86,8 @@ def test_validate_model_rejects_bad_arguments(capsys):
     assert main(["validate-model", "--only", "nonsense"]) == 2
     err = capsys.readouterr().err
     assert "--reps" in err and "nonsense" in err
+
+
+def test_selected_keeps_report_order():
+    assert [c.name for c in selected(["deliberation_trust", "baseline_turnover"])] == ["baseline_turnover",
+                                                                                        "deliberation_trust"]

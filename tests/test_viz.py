@@ -11,6 +11,7 @@ widgets = pytest.importorskip("ipywidgets")
 
 from sim.cli import main  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+from sim.submodels import pay  # noqa: E402
 from sim.viz import app, drawing, labels, levers  # noqa: E402
 
 PATHS = [lever.path for lever in levers.LEVERS]
@@ -61,7 +62,9 @@ def test_lever_before_the_first_step_sets_the_start(page):
     m = app.model.value
     assert m.week == 0
     assert m.params.workforce.salary_ratio == pytest.approx(0.9)
-    assert all(w.salary == pytest.approx(0.9 * m.world.labour.local_wage) for w in m.workers)
+    assert all(w.salary == pytest.approx(0.9 * m.world.labour.local_wage * pay.career_factor(w.grade, w.certified,
+                                                                                             m.world.ctx))
+               for w in m.workers)
     assert app.marks.value == []
 
 
@@ -76,7 +79,7 @@ def test_lever_during_a_run_is_a_dated_policy_change(page):
     assert total == pytest.approx(1.0)
     assert app.marks.value == [1]
     page.find(v.Slider).widgets[PATHS.index("enterprises.partners_per_1000_residents")].v_model = 5
-    assert len(m.enterprises) == 5 * m.residents.n_communities
+    assert len(m.enterprises) == sum(round(5 * size / 1000) for size in m.residents.community_size)
     page.find(v.Slider).widgets[PATHS.index("workforce.salary_ratio")].v_model = 1.0
     assert min(w.salary for w in m.workers) >= 1.0 * m.world.labour.local_wage - 1e-6
 
