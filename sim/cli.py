@@ -108,13 +108,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .run import check_writable, run_scenario, write_outputs
     from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, parse_assignments(args.set or []), seed=args.seed, weeks=args.weeks)
+    changes = parse_assignments(args.set or [])
+    scenario = load_scenario(args.scenario, changes, seed=args.seed, weeks=args.weeks)
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{scenario.simulation.seed}"
     check_out_folder(out)
     check_writable(out)
-    result = run_scenario(scenario)
+    result = run_scenario(scenario, progress=args.progress)
     try:
-        write_outputs(result, out, figure=not args.no_figure)
+        write_outputs(result, out, figure=not args.no_figure, changes=changes)
     except OSError as exc:
         raise UserError(f"cannot write the results ({exc.strerror or exc})", source=f"--out {out}") from None
     weeks = result.scenario.simulation.horizon_weeks
@@ -217,8 +218,13 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=simulation_int("seed"), help="random seed (default: the scenario's)")
     p.add_argument("--out", help="output folder (default runs/<scenario>-seed<S>/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a parameter, e.g. workforce.salary_ratio=0.8 (repeatable)")
+                   help="override a parameter (repeatable), e.g. workforce.salary_ratio=0.8; a street of about "
+                        "fifty social workers takes four: population.residents=50000, population.communities=10, "
+                        "funding.ngos=10, simulation.resident_agents=false")
     p.add_argument("--no-figure", action="store_true", help="skip the overview figure")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a bar over weeks with ETA on standard error (default: on a terminal, for runs "
+                        "expected to take more than a few seconds)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario files",

@@ -6,6 +6,7 @@ call's arguments, the state each mechanism reads and writes (see :mod:`sim.state
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import mesa
@@ -14,7 +15,9 @@ import numpy as np
 from . import invariants, metrics
 from .accounts import Accounts, CommunityFund, Tally
 from .agents import NGO, Enterprise, Resident, SocialWorker, Volunteer
+from .errors import UserError, renamed
 from .network import SocialNetwork, build_network
+from .params import ParamPath
 from .population import build_residents
 from .scenario import load_scenario
 from .schema import Scenario
@@ -51,14 +54,32 @@ class CommunityModel(mesa.Model):
     Args:
         scenario: a :class:`~sim.schema.Scenario`, a YAML path, a bundled
             scenario name, a mapping, or ``None`` for the defaults.
-        rng: seed or generator; ``None`` takes ``simulation.seed``.
+        seed: the run's seed (``simulation.seed``); ``None`` keeps the scenario's,
+            except under ``mesa.batch_run``, where replication r of a parameter set
+            gets seed r derived from it (see :func:`batch_replication`).
+        rng: a seed or a NumPy generator, as for any Mesa model (give ``seed`` or
+            ``rng``, not both).
         **overrides: flat parameter names joined by ``__``
             (``workforce__salary_ratio=0.8``), as ``mesa.batch_run`` passes them.
     """
 
-    def __init__(self, scenario: Scenario | str | dict | None = None, rng: Any = None,
-                 **overrides: Any):
-        s = load_scenario(scenario, overrides or None).model_copy(deep=True)
+    def __init__(self, scenario: Scenario | str | dict | None = None, seed: int | None = None,
+                 rng: Any = None, **overrides: Any):
+        if seed is not None and rng is not None:
+            raise UserError("give seed or rng, not both", source="CommunityModel", field="seed")
+        if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+            seed, rng = int(rng), None
+        try:
+            s = load_scenario(scenario, overrides or None)
+            if seed is None and rng is None and not _seed_given(overrides):
+                replication = batch_replication()
+                if replication is not None:
+                    from .experiments.seeds import run_seed
+
+                    seed = run_seed(s.simulation.seed, replication)
+            s = load_scenario(s, seed=seed).model_copy(deep=True)
+        except UserError as exc:
+            raise renamed(exc, {"--set": "CommunityModel", "--seed": "seed"}) from None
         super().__init__(rng=s.simulation.seed if rng is None else rng)
         self.world = build_world(self, s)
         w = self.world
@@ -172,6 +193,29 @@ class CommunityModel(mesa.Model):
     def check_invariants(self) -> None:
         """Conservation of money, people and needs; no negative stocks; shares in [0, 1]."""
         invariants.check(self.world, self.datacollector)
+
+
+def _seed_given(overrides: dict[str, Any]) -> bool:
+    return any(ParamPath.parse(k, "CommunityModel").dotted == "simulation.seed" for k in overrides)
+
+
+def batch_replication() -> int | None:
+    """The replication number when ``mesa.batch_run`` builds this model, else ``None``.
+
+    The batch runner hands every replication of a parameter set the same arguments (Mesa 3.3's
+    ``iterations``, Mesa 3.5's ``rng=None`` entries) and no replication number, so without this
+    ``iterations=N`` would give N identical runs; the number is in the batch runner's frame.
+    Replication r of every parameter set then shares seed r (common random numbers).
+    """
+    frame = sys._getframe(1)
+    for _ in range(4):
+        frame = frame.f_back
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "_model_run_func" and frame.f_globals.get("__name__") == "mesa.batchrunner":
+            iteration = frame.f_locals.get("iteration")
+            return iteration if isinstance(iteration, int) else None
+    return None
 
 
 def build_world(model: mesa.Model, s: Scenario) -> World:

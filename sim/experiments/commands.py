@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import MeasurementWarning, UserError
 
-HEADLINE = ("sw_turnover_rate", "sw_vacancy_rate", "sw_burnout_mean", "resolution_rate",
-            "mean_wait_weeks", "coverage_vulnerable", "trust_mean", "volunteer_rate",
-            "cost_per_resolved_need")
-"""KPIs printed after a comparison (the report holds them all)."""
+REPLICATIONS_FOR_COMPARISON = 10
+"""Fewest replications per scenario for a comparison whose differences are not mostly noise."""
+SET_EXAMPLE = ("e.g. workforce.salary_ratio=0.8; a street of about fifty social workers takes four: "
+               "population.residents=50000, population.communities=10, funding.ngos=10, "
+               "simulation.resident_agents=false")
 
 
 def _run_options(p: argparse.ArgumentParser, reps_default: int | None) -> None:
@@ -33,7 +35,7 @@ def _run_options(p: argparse.ArgumentParser, reps_default: int | None) -> None:
                                                      if reps_default is None else ""))
     p.add_argument("--weeks", type=int, help="horizon in weeks (warm-up is cut to fit)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a parameter in every run, e.g. population.residents=500")
+                   help=f"override a parameter in every run (repeatable), {SET_EXAMPLE}")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -74,6 +76,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "design": {"kind": "scenarios", "scenarios": list(args.scenarios)},
             "replications": args.reps, "seed": args.seed, "save_series": True}
     exp = load_experiment(data, overrides=_overrides(args), weeks=args.weeks, folder=Path("."))
+    if args.reps < REPLICATIONS_FOR_COMPARISON and len(exp.points) > 1:
+        warnings.warn(MeasurementWarning(
+            f"{args.reps} replication{'s' if args.reps != 1 else ''} per scenario: the intervals are wide and "
+            f"only large differences show; use --reps {REPLICATIONS_FOR_COMPARISON} or more to compare "
+            "policies", "few_replications"), stacklevel=2)
     return _execute(args, exp)
 
 
@@ -107,7 +114,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _execute(args: argparse.Namespace, exp) -> int:
     from .report import build_report
     from .runner import check_executor, execute, open_executor
-    from .store import Store
+    from .store import Store, load_results
 
     out = Path(args.out) if args.out else Path("results") / exp.spec.name
     Store.check(out, exp, resume=args.resume)
@@ -124,6 +131,7 @@ def _execute(args: argparse.Namespace, exp) -> int:
         return 130
     if outcome.saved:
         report = build_report(out)
+        runs = load_results(out)
         if exp.kind == "scenarios":
             _print_comparison(out, exp)
         elif exp.kind in ("morris", "sobol"):
@@ -131,6 +139,7 @@ def _execute(args: argparse.Namespace, exp) -> int:
         else:
             _print_sweep(out, exp)
         print(f"\n{outcome.completed} runs in {outcome.seconds:.1f} s; report: {report}")
+        _warn_from_runs(runs, out)
     if outcome.broken:
         print(f"error: {outcome.broken}; {outcome.saved} of {outcome.total} runs saved; "
               "continue with --resume", file=sys.stderr)
@@ -146,44 +155,80 @@ def _execute(args: argparse.Namespace, exp) -> int:
     return 0
 
 
+SHOWN_WARNINGS = 3
+"""Distinct model warnings repeated on the terminal after a sweep (the report lists them all)."""
+
+
+def _warn_from_runs(runs, out: Path) -> None:
+    """Each distinct warning of the runs once, with how many runs gave it."""
+    from .report import warning_counts
+
+    counts = warning_counts(runs)
+    for text, n in counts[:SHOWN_WARNINGS]:
+        warnings.warn(f"{n} of {len(runs)} runs: {text}", UserWarning, stacklevel=2)
+    if len(counts) > SHOWN_WARNINGS:
+        warnings.warn(f"{len(counts) - SHOWN_WARNINGS} more kinds of warning in {out}/report.md", UserWarning,
+                      stacklevel=2)
+
+
+def _summary_rows(summary, point_id: int, names: list[str]) -> dict[str, str]:
+    from .report import format_ci
+
+    s = summary[summary["point_id"] == point_id].set_index("outcome")
+    return {o: format_ci(o, s.at[o, "mean"], s.at[o, "ci_low"], s.at[o, "ci_high"]) for o in names
+            if o in s.index}
+
+
 def _print_comparison(out: Path, exp) -> None:
     import pandas as pd
 
-    from .report import fmt_ci
+    from .report import format_difference, headline_outcomes, row_label, text_table
 
     summary = pd.read_csv(out / "tables" / "summary.csv")
     diffs_path = out / "tables" / "differences.csv"
     diffs = pd.read_csv(diffs_path) if diffs_path.exists() else pd.DataFrame()
-    labels = [p.label for p in exp.points]
-    width = max(len(k) for k in HEADLINE)
-    print(f"Mean [95% CI] over {exp.spec.replications} replications "
-          f"(differences to {labels[0]} paired by seed):")
+    names = headline_outcomes(exp.outcomes) or exp.outcomes
+    reference = exp.points[0].label
+    print(f"Mean [95% CI] over {exp.spec.replications} replications; differences to {reference} paired by "
+          "seed (pp: percentage points; * the interval excludes zero):")
     for point in exp.points:
-        print(f"\n{point.label}")
-        for k in HEADLINE:
-            s = summary[(summary["point_id"] == point.id) & (summary["outcome"] == k)]
-            if not len(s):
+        cells = _summary_rows(summary, point.id, names)
+        rows = []
+        for o in names:
+            if o not in cells:
                 continue
-            line = f"  {k:<{width}}  {fmt_ci(s['mean'].iat[0], s['ci_low'].iat[0], s['ci_high'].iat[0])}"
-            d = diffs[(diffs["point_id"] == point.id) & (diffs["outcome"] == k)] if len(diffs) else diffs
+            row = [f"  {row_label(o)}", cells[o]]
+            d = diffs[(diffs["point_id"] == point.id) & (diffs["outcome"] == o)] if len(diffs) else diffs
             if len(d):
-                line += (f"   diff {fmt_ci(d['difference'].iat[0], d['ci_low'].iat[0], d['ci_high'].iat[0])}")
-            print(line)
+                lo, hi = d["ci_low"].iat[0], d["ci_high"].iat[0]
+                mark = " *" if lo == lo and (lo > 0 or hi < 0) else ""
+                row.append(format_difference(o, d["difference"].iat[0], lo, hi) + mark)
+            elif point.id != exp.points[0].id:
+                row.append("–")
+            rows.append(row)
+        if not rows:
+            continue
+        header = [point.label, "mean [95% CI]"] + ([f"vs {reference}"] if len(rows[0]) > 2 else [])
+        print("\n" + text_table(header, [r + [""] * (len(header) - len(r)) for r in rows]))
 
 
 def _print_sweep(out: Path, exp) -> None:
     import pandas as pd
 
-    from .report import fmt_ci
+    from .report import PRINTED_OUTCOMES, headline_outcomes, param_label, param_value, short_label, text_table
 
     summary = pd.read_csv(out / "tables" / "summary.csv")
-    shown = [o for o in exp.outcomes if o in HEADLINE] or exp.outcomes[:4]
-    print(f"Mean [95% CI] over {exp.spec.replications} replications, by design point:")
+    shown = (headline_outcomes(exp.outcomes) or exp.outcomes)[:PRINTED_OUTCOMES]
+    print(f"Mean [95% CI] over {exp.spec.replications} replications, by design point "
+          f"(all {len(exp.outcomes)} KPIs in {out}/report.md):")
+    header = [*[param_label(p, with_unit=False) for p in exp.parameters], *[short_label(o) for o in shown]]
+    rows = []
     for point in exp.points[:50]:
-        s = summary[summary["point_id"] == point.id].set_index("outcome")
-        cells = "; ".join(f"{o} {fmt_ci(s.at[o, 'mean'], s.at[o, 'ci_low'], s.at[o, 'ci_high'])}"
-                          for o in shown[:4] if o in s.index)
-        print(f"  {point.label}: {cells}")
+        cells = _summary_rows(summary, point.id, shown)
+        rows.append([*[param_value(p, point.params[p]) for p in exp.parameters],
+                     *[cells.get(o, "–") for o in shown]])
+    table = text_table(["", *header], [["", *r] for r in rows])
+    print("\n".join(line[2:] for line in table.splitlines()))
     if len(exp.points) > 50:
         print(f"  ... {len(exp.points) - 50} more points in {out}/tables/summary.csv")
 
@@ -191,13 +236,17 @@ def _print_sweep(out: Path, exp) -> None:
 def _print_sensitivity(out: Path, exp) -> None:
     import pandas as pd
 
+    from ..outputs import label
+    from .report import fmt, param_label
+
     path = out / "tables" / "sensitivity.csv"
     if not path.exists():
         return
     table = pd.read_csv(path)
     key = "mu_star" if exp.kind == "morris" else "ST"
-    print(f"Most influential parameters by {key} (table: {path}):")
+    print(f"Most influential parameters by {'μ*' if key == 'mu_star' else 'total Sobol index ST'} "
+          f"(table: {path}):")
     for outcome, t in table.groupby("outcome", sort=False):
         top = t.sort_values(key, ascending=False).head(3)
-        print(f"  {outcome}: " + ", ".join(f"{p} ({v:.3g})" for p, v in zip(top["parameter"], top[key],
-                                                                            strict=True)))
+        print(f"  {label(outcome)}: " + ", ".join(f"{param_label(p, with_unit=False)} ({fmt(v)})"
+                                                  for p, v in zip(top["parameter"], top[key], strict=True)))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +19,8 @@ from scipy import stats as sps
 
 from .. import stats
 from ..errors import UserError
-from . import plots, sensitivity
-from .design import short_name
+from ..outputs import KPIS, Kind, headline, label, output
+from ..params import ParamPath
 from .store import Store, load_failures, load_results, write_text
 
 SERIES = ("sw_headcount", "sw_vacancies", "sw_burnout_mean", "backlog", "trust_mean",
@@ -28,13 +30,18 @@ SERIES = ("sw_headcount", "sw_vacancies", "sw_burnout_mean", "backlog", "trust_m
 FIGURE_OUTCOMES = 12
 """Most KPIs drawn in one figure (the tables hold them all)."""
 
-HEADLINE = ("sw_turnover_rate", "sw_vacancy_rate", "sw_burnout_mean", "resolution_rate",
-            "mean_wait_weeks", "backlog_mean", "coverage_vulnerable", "trust_mean", "wellbeing_mean",
-            "volunteer_rate", "cost_per_resolved_need", "ngo_failures")
-"""KPIs drawn when an experiment keeps all of them."""
+PRINTED_OUTCOMES = 4
+"""KPIs printed per design point after a sweep (the report holds them all)."""
+
+
+def headline_outcomes(outcomes: list[str]) -> list[str]:
+    """The experiment's KPIs that the registry marks as headline figures, in registry order."""
+    kept = set(outcomes)
+    return [o.name for o in headline() if o.name in kept]
 
 
 def fmt(x: float) -> str:
+    """A plain number with three significant digits and no scientific notation."""
     if x is None or not np.isfinite(x):
         return "–"
     if x == 0:
@@ -43,8 +50,124 @@ def fmt(x: float) -> str:
     return f"{x:,.{min(digits, 6)}f}"
 
 
-def fmt_ci(m: float, lo: float, hi: float) -> str:
-    return f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"
+def bounds_of(name: str) -> tuple[float, float]:
+    """The range a KPI or weekly column can take (a share [0, 1], a count [0, inf))."""
+    try:
+        return output(name).bounds
+    except KeyError:
+        return -math.inf, math.inf
+
+
+def clip(name: str, lo: float, hi: float, difference: bool = False) -> tuple[float, float]:
+    """An interval held to the quantity's range; a difference of two values ranges over
+    [low - high, high - low] (a difference of shares over [-1, 1])."""
+    low, high = bounds_of(name)
+    if difference:
+        low, high = low - high, high - low
+    return (max(lo, low) if np.isfinite(lo) else lo), (min(hi, high) if np.isfinite(hi) else hi)
+
+
+def format_value(name: str, x: float) -> str:
+    """A value as the registry shows it: 12.5% for shares and rates, 1,234 for counts."""
+    try:
+        return output(name).format(x)
+    except KeyError:
+        return fmt(x)
+
+
+def format_ci(name: str, m: float, lo: float, hi: float) -> str:
+    """``mean [low, high]`` in the KPI's own format, the interval held to its range."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return format_value(name, m)
+    lo, hi = clip(name, lo, hi)
+    return f"{format_value(name, m)} [{format_value(name, lo)}, {format_value(name, hi)}]"
+
+
+def format_difference(name: str, d: float, lo: float = math.nan, hi: float = math.nan) -> str:
+    """A difference with its interval: percentage points for shares and rates, signed otherwise."""
+    try:
+        kind = output(name).kind
+    except KeyError:
+        kind = None
+    points = kind in (Kind.SHARE, Kind.RATE)
+
+    def one(x: float) -> str:
+        if x is None or not np.isfinite(x):
+            return "–"
+        if points:
+            return f"{100 * x:+.1f}"
+        if kind is Kind.TERM:
+            return format_value(name, x)
+        return ("+" if x > 0 else "") + format_value(name, x)
+
+    unit = " pp" if points else ""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return one(d) + unit
+    lo, hi = clip(name, lo, hi, difference=True)
+    return f"{one(d)} [{one(lo)}, {one(hi)}]{unit}"
+
+
+def row_label(name: str) -> str:
+    """A KPI's label with its unit for a table row; sub-items ("of which quits") stay indented."""
+    try:
+        o = output(name)
+    except KeyError:
+        return name
+    indent = o.label[:len(o.label) - len(o.label.lstrip())]
+    return indent + label(name)
+
+
+def short_label(name: str) -> str:
+    """A KPI's label without its unit, for a column header; a sub-item ("of which quits") is named
+    with the KPI it belongs to ("Social-worker turnover, of which quits")."""
+    o = output(name)
+    if not o.label.startswith(" "):
+        return o.label
+    at = [k.name for k in KPIS].index(name)
+    parent = next(k for k in reversed(KPIS[:at]) if not k.label.startswith(" "))
+    return f"{parent.label}, {o.label.strip()}"
+
+
+def param_label(path: str, with_unit: bool = True) -> str:
+    """A parameter in words: ``funding.contract_value_per_post_yuan_year`` reads
+    "contract value per post (yuan/post/year)"."""
+    p = ParamPath.parse(path)
+    words = p.name.removesuffix("_yuan_year").removesuffix("_yuan").replace("_", " ")
+    return f"{words} ({p.unit})" if with_unit and p.unit else words
+
+
+def param_value(path: str, value: Any) -> str:
+    """A parameter's value without scientific notation: 60,000 rather than 6e+04."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if v.is_integer():
+        return f"{v:.0f}"
+    return np.format_float_positional(v, precision=3, unique=True, fractional=False, trim="-")
+
+
+def point_text(params: Mapping[str, Any]) -> str:
+    """A design point in words: "contract value per post 60,000, salary ratio 0.5"."""
+    return ", ".join(f"{param_label(k, with_unit=False)} {param_value(k, v)}" for k, v in params.items())
+
+
+def overrides_text(changes: Mapping[str, Any]) -> str:
+    """Fixed overrides as a figure title shows them: "population.residents=3,000"."""
+    return ", ".join(f"{ParamPath.parse(k).dotted}={param_value(k, v)}" for k, v in changes.items())
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell, the first left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                                                                                            strict=True)))
+    return "\n".join([line(header), *(line(r) for r in rows)])
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -56,12 +179,12 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 def figure_outcomes(outcomes: list[str]) -> list[str]:
     if len(outcomes) <= FIGURE_OUTCOMES:
         return outcomes
-    return [o for o in HEADLINE if o in outcomes] or outcomes[:FIGURE_OUTCOMES]
+    return headline_outcomes(outcomes)[:FIGURE_OUTCOMES] or outcomes[:FIGURE_OUTCOMES]
 
 
 def series_bands(store: Store, points: list[int], columns=SERIES,
                  level: float = stats.LEVEL) -> pd.DataFrame:
-    """Weekly mean and t interval per point, read one run at a time."""
+    """Weekly mean and t interval per point, read one run at a time, held to each column's range."""
     frames = []
     for point in points:
         n, total, squares, weeks = 0, None, None, None
@@ -82,10 +205,24 @@ def series_bands(store: Store, points: list[int], columns=SERIES,
         else:
             half = np.full_like(mean, np.nan)
         for j, col in enumerate(cols):
+            low, high = bounds_of(col)
             frames.append(pd.DataFrame({"point_id": point, "column": col, "week": weeks,
-                                        "mean": mean[:, j], "ci_low": mean[:, j] - half[:, j],
-                                        "ci_high": mean[:, j] + half[:, j]}))
+                                        "mean": mean[:, j],
+                                        "ci_low": np.maximum(mean[:, j] - half[:, j], low),
+                                        "ci_high": np.minimum(mean[:, j] + half[:, j], high)}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def clipped_summary(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Mean and interval per point and KPI, the interval held to the KPI's range."""
+    if not len(runs):
+        return pd.DataFrame(columns=["point_id", "outcome", "n", "mean", "sd", "ci_low", "ci_high"])
+    summary = stats.summarize(runs, outcomes)
+    ends = [clip(o, lo, hi) for o, lo, hi in zip(summary["outcome"], summary["ci_low"], summary["ci_high"],
+                                                  strict=True)]
+    summary["ci_low"] = [e[0] for e in ends]
+    summary["ci_high"] = [e[1] for e in ends]
+    return summary
 
 
 def build_report(root: str | Path) -> Path:
@@ -103,13 +240,12 @@ def build_report(root: str | Path) -> Path:
     tables.mkdir(exist_ok=True)
     figures.mkdir(exist_ok=True)
     shown = figure_outcomes(outcomes)
+    subtitle = overrides_text(spec.set) if spec.set else ""
 
     keep = ["point_id", "replication", "seed", "label", *params, *outcomes]
     runs[[c for c in keep if c in runs]].to_csv(tables / "runs.csv", index=False)
     info = design[["point_id", "label", *params]]
-    summary = stats.summarize(runs, outcomes) if len(runs) else pd.DataFrame(
-        columns=["point_id", "outcome", "n", "mean", "sd", "ci_low", "ci_high"])
-    summary = info.merge(summary, on="point_id", how="right")
+    summary = info.merge(clipped_summary(runs, outcomes), on="point_id", how="right")
     summary.to_csv(tables / "summary.csv", index=False)
 
     md = [f"# {spec.name}", ""]
@@ -122,19 +258,21 @@ def build_report(root: str | Path) -> Path:
            f"status: {manifest.get('status', '?')}.",
            f"- Base: {', '.join(f'`{s}`' for s in sorted(set(design['scenario'])))}"
            f"{'; horizon ' + str(spec.weeks) + ' weeks' if spec.weeks else ''}"
-           f"{'; set ' + ', '.join(f'{k}={v}' for k, v in spec.set.items()) if spec.set else ''}.",
+           f"{'; set ' + subtitle if subtitle else ''}.",
            "- Code: " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
            + (f"; commit {manifest['git_commit']}" if manifest.get("git_commit") else "") + ".",
-           "- Intervals are 95% Student-t confidence intervals over replications.", ""]
+           "- Intervals are 95% Student-t confidence intervals over replications, held to each KPI's range "
+           "(a share stays in 0-100%).", ""]
+    md += warnings_section(runs)
 
     if spec.design.kind == "scenarios":
-        md += _scenarios_section(store, runs, summary, labels, outcomes, shown, tables, figures)
+        md += _scenarios_section(store, runs, summary, labels, outcomes, shown, tables, figures, subtitle)
     else:
         md += _sweep_section(summary, labels, params, outcomes, shown, figures, spec.design.kind,
-                             dict(spec.design.parameters) if spec.design.kind == "grid" else {})
+                             dict(spec.design.parameters) if spec.design.kind == "grid" else {}, subtitle)
         if spec.design.kind in ("morris", "sobol") and len(runs):
             try:
-                md += _sensitivity_section(spec, design, runs, outcomes, tables, figures)
+                md += _sensitivity_section(spec, design, runs, outcomes, tables, figures, subtitle)
             except UserError as exc:
                 md += ["## Sensitivity", "", f"Not computed: {exc.message}.", ""]
 
@@ -143,43 +281,76 @@ def build_report(root: str | Path) -> Path:
             ["point", "replication", "seed", "error"],
             [[str(r.point_id), str(r.replication), str(r.seed), str(r.error).splitlines()[0][:160]]
              for r in failures.itertuples()]), "", "Details in `failures/`.", ""]
-    if "warnings" in runs and runs["warnings"].astype(bool).any():
-        counts = Counter(w for text in runs["warnings"] for w in str(text).splitlines() if w)
-        md += ["## Model warnings", ""] + [f"- {n} runs: {w}" for w, n in counts.most_common()] + [""]
     path = store.root / "report.md"
     write_text(path, "\n".join(md))
     return path
 
 
+def warning_counts(runs: pd.DataFrame) -> list[tuple[str, int]]:
+    """Each distinct model warning and how many runs gave it, most frequent first."""
+    if "warnings" not in runs or not len(runs):
+        return []
+    counts = Counter(w for text in runs["warnings"].fillna("") for w in str(text).splitlines() if w)
+    return counts.most_common()
+
+
+def warnings_section(runs: pd.DataFrame) -> list[str]:
+    counts = warning_counts(runs)
+    if not counts:
+        return []
+    return ["## Model warnings", "", *[f"- {n} of {len(runs)} runs: {w}" for w, n in counts], ""]
+
+
 def _cell(summary: pd.DataFrame, point: int, outcome: str) -> str:
     r = summary[(summary["point_id"] == point) & (summary["outcome"] == outcome)]
-    return fmt_ci(r["mean"].iat[0], r["ci_low"].iat[0], r["ci_high"].iat[0]) if len(r) else "–"
+    return format_ci(outcome, r["mean"].iat[0], r["ci_low"].iat[0], r["ci_high"].iat[0]) if len(r) else "–"
 
 
-def _scenarios_section(store, runs, summary, labels, outcomes, shown, tables, figures) -> list[str]:
+def _scenarios_section(store, runs, summary, labels, outcomes, shown, tables, figures, subtitle) -> list[str]:
+    from . import plots
+
     points = sorted(labels)
     md = ["## KPIs by scenario", "", "Mean [95% CI] over replications.", "",
           md_table(["KPI", *[labels[p] for p in points]],
-                   [[o, *[_cell(summary, p, o) for p in points]] for o in outcomes]), ""]
+                   [[row_label(o), *[_cell(summary, p, o) for p in points]] for o in outcomes]), ""]
     if len(runs) and len(points) > 1:
         diffs = stats.differences(runs, outcomes, reference=points[0])
+        ends = [clip(o, lo, hi, difference=True)
+                for o, lo, hi in zip(diffs["outcome"], diffs["ci_low"], diffs["ci_high"], strict=True)]
+        diffs["ci_low"] = [e[0] for e in ends]
+        diffs["ci_high"] = [e[1] for e in ends]
         diffs.insert(1, "label", diffs["point_id"].map(labels))
         diffs.to_csv(tables / "differences.csv", index=False)
         how = ("paired by seed (common random numbers)" if set(diffs["method"]) == {"paired"}
                else "Welch intervals where seeds differ")
         md += [f"## Difference to {labels[points[0]]}", "",
-               f"Mean difference [95% CI], {how}; * marks intervals that exclude zero.",
+               f"Mean difference [95% CI], {how}; shares and rates in percentage points (pp); "
+               "* marks intervals that exclude zero.",
                "", md_table(["KPI", *[labels[p] for p in points[1:]]],
-                            [[o, *[_diff_cell(diffs, p, o) for p in points[1:]]] for o in outcomes]), ""]
+                            [[row_label(o), *[_diff_cell(diffs, p, o) for p in points[1:]]] for o in outcomes]), ""]
     if len(runs):
-        plots.kpi_bars(summary, labels, shown, figures / "kpis.png")
+        plots.kpi_bars(summary, labels, shown, figures / "kpis.png", subtitle)
         md += ["![KPIs with 95% intervals](figures/kpis.png)", ""]
         bands = series_bands(store, points)
         if len(bands):
             bands.to_csv(tables / "series_bands.csv", index=False)
-            plots.series_bands(bands, labels, figures / "series.png")
+            plots.series_bands(bands, labels, figures / "series.png", subtitle, warmup_weeks=_warmup(store))
             md += ["![Weekly series, mean and 95% band](figures/series.png)", ""]
     return md
+
+
+def _warmup(store: Store) -> int:
+    """The warm-up of the first base scenario, as the runs used it (cut to fit a shorter horizon)."""
+    from ..inputs import read_yaml
+    from ..scenario import warmup_for
+
+    spec = store.experiment()
+    files = sorted((store.root / "scenarios").glob("*.yaml"))
+    if not files:
+        return 0
+    sim = read_yaml(files[0], "scenario").get("simulation", {})
+    warm, horizon = int(sim.get("warmup_weeks", 0)), int(sim.get("horizon_weeks", 1))
+    return warmup_for(spec.weeks, warm) if spec.weeks else min(warm, horizon - 1)
 
 
 def _diff_cell(diffs: pd.DataFrame, point: int, outcome: str) -> str:
@@ -188,55 +359,59 @@ def _diff_cell(diffs: pd.DataFrame, point: int, outcome: str) -> str:
         return "–"
     d, lo, hi = r["difference"].iat[0], r["ci_low"].iat[0], r["ci_high"].iat[0]
     mark = " *" if np.isfinite(lo) and (lo > 0 or hi < 0) else ""
-    return fmt_ci(d, lo, hi) + mark
+    return format_difference(outcome, d, lo, hi) + mark
 
 
-def _sweep_section(summary, labels, params, outcomes, shown, figures, kind, grid) -> list[str]:
+def _sweep_section(summary, labels, params, outcomes, shown, figures, kind, grid, subtitle) -> list[str]:
+    from . import plots
+
     points = sorted(labels)
     md = ["## Results by design point", "", "Mean [95% CI] over replications.", "",
-          md_table(["point", *[short_name(p) for p in params], *outcomes],
+          md_table(["point", *[param_label(p) for p in params], *[label(o) for o in outcomes]],
                    [[str(p), *[_param(summary, p, q) for q in params],
                      *[_cell(summary, p, o) for o in outcomes]] for p in points]), ""]
     if not len(summary) or kind in ("morris", "sobol"):
         return md
     if kind == "grid" and len(params) == 2 and all(len(v) > 1 for v in grid.values()):
-        plots.heatmap(summary, params[0], params[1], shown, figures / "heatmap.png")
+        plots.heatmap(summary, params[0], params[1], shown, figures / "heatmap.png", subtitle)
         md += ["![Heatmap of mean KPIs](figures/heatmap.png)", ""]
     elif len(params) == 1:
-        plots.lines(summary, params[0], shown, figures / "sweep.png")
+        plots.lines(summary, params[0], shown, figures / "sweep.png", subtitle)
         md += ["![KPIs along the sweep, mean and 95% band](figures/sweep.png)", ""]
     else:
-        plots.scatter(summary, params, shown, figures / "scatter.png")
+        plots.scatter(summary, params, shown, figures / "scatter.png", subtitle)
         md += ["![Mean KPIs against each parameter](figures/scatter.png)", ""]
     return md
 
 
 def _param(summary: pd.DataFrame, point: int, name: str) -> str:
     r = summary.loc[summary["point_id"] == point, name]
-    if not len(r):
-        return "–"
-    v = r.iat[0]
-    if isinstance(v, float):
-        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:.4g}"
-    return str(v)
+    return param_value(name, r.iat[0]) if len(r) else "–"
 
 
-def _sensitivity_section(spec, design, runs, outcomes, tables, figures) -> list[str]:
+def _sensitivity_section(spec, design, runs, outcomes, tables, figures, subtitle) -> list[str]:
+    from . import plots, sensitivity
+
     table = sensitivity.indices(spec, design, runs, outcomes)
     table.to_csv(tables / "sensitivity.csv", index=False)
-    plots.sensitivity(table, figures / "sensitivity.png")
+    plots.sensitivity(table, figures / "sensitivity.png", subtitle)
     morris = spec.design.kind == "morris"
     md = [f"## Sensitivity ({'Morris elementary effects' if morris else 'Sobol indices'})", "",
-          "Indices of each KPI's mean over replications; intervals are 95% bootstrap intervals.", ""]
+          "Indices of each KPI's mean over replications; intervals are 95% bootstrap intervals"
+          + (" (μ* in the KPI's own unit, at least 0)." if morris else " (shares of variance, in [0, 1])."), ""]
     for name, t in table.groupby("outcome", sort=False):
         t = t.sort_values("mu_star" if morris else "ST", ascending=False)
         if morris:
-            rows = [[short_name(r.parameter), fmt_ci(r.mu_star, r.mu_star_ci_low, r.mu_star_ci_high),
+            rows = [[param_label(r.parameter), _ci(r.mu_star, r.mu_star_ci_low, r.mu_star_ci_high),
                      fmt(r.mu), fmt(r.sigma)] for r in t.itertuples()]
-            md += [f"### {name}", "", md_table(["parameter", "μ* [95% CI]", "μ", "σ"], rows), ""]
+            md += [f"### {label(name)}", "", md_table(["parameter", "μ* [95% CI]", "μ", "σ"], rows), ""]
         else:
-            rows = [[short_name(r.parameter), fmt_ci(r.S1, r.S1_ci_low, r.S1_ci_high),
-                     fmt_ci(r.ST, r.ST_ci_low, r.ST_ci_high)] for r in t.itertuples()]
-            md += [f"### {name}", "", md_table(["parameter", "S1 [95% CI]", "ST [95% CI]"], rows), ""]
+            rows = [[param_label(r.parameter), _ci(r.S1, r.S1_ci_low, r.S1_ci_high),
+                     _ci(r.ST, r.ST_ci_low, r.ST_ci_high)] for r in t.itertuples()]
+            md += [f"### {label(name)}", "", md_table(["parameter", "S1 [95% CI]", "ST [95% CI]"], rows), ""]
     md += ["![Sensitivity indices](figures/sensitivity.png)", ""]
     return md
+
+
+def _ci(m: float, lo: float, hi: float) -> str:
+    return f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"

@@ -9,9 +9,11 @@ started and keeps everything already saved.
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import traceback
 import warnings
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+from ..errors import UserError, each_run_warns, renamed
 from ..run import run_scenario
 from .seeds import run_seed
 from .spec import ResolvedExperiment
@@ -58,7 +60,7 @@ def run_task(task: Task) -> dict[str, Any]:
     cluster and the documented SLURM set-up do) for every warning to land on
     the right run.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, each_run_warns():
         warnings.simplefilter("always")
         try:
             result = run_scenario(task.scenario, seed=task.seed, weeks=task.weeks,
@@ -69,7 +71,11 @@ def run_task(task: Task) -> dict[str, Any]:
     notes = sorted({str(w.message) for w in caught})
     record = {**task.identity(), **{k: result.summary[k] for k in task.outcomes},
               "seconds": result.seconds, "warnings": "\n".join(notes)}
-    return {"ok": True, "record": record, "series": result.timeseries if task.series else None}
+    series = None
+    if task.series:
+        ids = {"point_id": task.point_id, "replication": task.replication, "seed": task.seed}
+        series = result.timeseries.assign(**ids)[[*ids, *result.timeseries.columns]]
+    return {"ok": True, "record": record, "series": series}
 
 
 def tasks(exp: ResolvedExperiment) -> Iterator[Task]:
@@ -114,6 +120,52 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def unguarded_script() -> str | None:
+    """The script this process runs, if the call being made sits in its top level outside an
+    ``if __name__ == "__main__":`` block, else ``None``.
+
+    Worker processes started by 'spawn' or 'forkserver' (this runner's, a local Dask cluster's)
+    import the main script again from the top; unguarded, each worker would start the study
+    again. Interactive sessions, ``python -c`` and ``python -m`` are not affected.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or getattr(main, "__spec__", None) is not None:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_code.co_name == "<module>"
+                                     and frame.f_globals.get("__name__") == "__main__"):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    line = frame.f_lineno
+    for node in tree.body:
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.lineno <= line <= node.end_lineno:
+            return None
+    return path
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """``__name__ == "__main__"``, either way round."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+def check_main_guard(what: str) -> None:
+    """Refuse at once, in one line, to start workers that would run an unguarded script again."""
+    script = unguarded_script()
+    if script:
+        raise UserError(f"{what} starts worker processes, which import {Path(script).name} again from the top; "
+                        f"put the script's code under 'if __name__ == \"__main__\":' (or run with one worker)",
+                        source=script)
+
+
 def check_executor(kind: str, workers: int | None, scheduler: str | None) -> None:
     """Executor options, and that Dask is installed when asked for, before any work."""
     if workers is not None and workers < 1:
@@ -145,6 +197,7 @@ def open_executor(kind: str = "process", workers: int | None = None,
         if n == 1:
             yield SerialExecutor(), 1
             return
+        check_main_guard(f"a pool of {n} workers")
         pool = ProcessPoolExecutor(n, mp_context=worker_context(), initializer=_ignore_sigint)
         try:
             yield pool, n
@@ -162,6 +215,7 @@ def open_executor(kind: str = "process", workers: int | None = None,
                 raise UserError(f"cannot reach the Dask scheduler ({exc})", source=scheduler,
                                 field="--scheduler") from None
         else:
+            check_main_guard("a local Dask cluster")
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                    dashboard_address=None)
             client = Client(cluster)
@@ -195,6 +249,7 @@ class Outcome:
     interrupted: bool = False
     broken: str = ""
     seconds: float = 0.0
+    report: Path | None = None
 
     @property
     def saved(self) -> int:
@@ -226,19 +281,52 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+PYTHON_NAMES = {"--out": "out", "--resume": "resume=True", "--workers": "workers", "--executor": "executor",
+                "--scheduler": "scheduler"}
+"""The arguments of :func:`run_experiment` that the command-line options stand for."""
+
+
+class WorkersDied(RuntimeError):
+    """The process pool broke (a worker was killed or crashed); the saved runs stay and ``resume=True``
+    continues them."""
+
+
 def run_experiment(exp: ResolvedExperiment, out: str | Path, *, executor: Executor | None = None,
                    workers: int | None = None, resume: bool = False, progress: bool = True,
-                   command: str = "") -> Outcome:
-    """Run every missing run of ``exp`` into the results folder ``out``.
+                   command: str = "", report: bool = True) -> Outcome:
+    """Run every missing run of ``exp`` into the results folder ``out``, then write its tables,
+    figures and ``report.md`` (:func:`~sim.experiments.report.build_report`; ``report=False`` skips them).
 
     Pass any ``concurrent.futures.Executor`` as ``executor``; by default a
-    process pool of ``workers`` (all cores) runs them.
+    process pool of ``workers`` (all cores) runs them, which needs the calling
+    script's code under ``if __name__ == "__main__":``. Bad input raises
+    :class:`~sim.errors.UserError` before anything is written; a pool whose
+    worker died raises :class:`WorkersDied`. Runs that raised are recorded
+    (``Outcome.failures``, ``failures/``) and the others go on.
     """
-    store = Store.open(out, exp, resume=resume, command=command)
+    try:
+        Store.check(out, exp, resume=resume)
+        if executor is None:
+            check_executor("process", workers, None)
+            if (workers or os.cpu_count() or 1) > 1:
+                check_main_guard(f"run_experiment(workers={workers or os.cpu_count()})")
+    except UserError as exc:
+        raise renamed(exc, PYTHON_NAMES) from None
     if executor is None:
         with open_executor("process", workers) as (pool, n):
-            return execute(exp, store, pool, n, progress)
-    return execute(exp, store, executor, workers or os.cpu_count() or 1, progress)
+            store = Store.open(out, exp, resume=resume, command=command)
+            outcome = execute(exp, store, pool, n, progress)
+    else:
+        store = Store.open(out, exp, resume=resume, command=command)
+        outcome = execute(exp, store, executor, workers or os.cpu_count() or 1, progress)
+    if report and outcome.saved:
+        from .report import build_report
+
+        outcome.report = build_report(out)
+    if outcome.broken:
+        raise WorkersDied(f"{outcome.broken}; {outcome.saved} of {outcome.total} runs saved in {out}; "
+                          "run again with resume=True to continue")
+    return outcome
 
 
 def execute(exp: ResolvedExperiment, store: Store, executor: Executor, slots: int,

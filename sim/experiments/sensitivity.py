@@ -5,6 +5,8 @@ describe the parameters' effect on the expected KPI rather than on one noisy
 run. Morris gives mu* (mean absolute elementary effect, with a bootstrap
 interval) and sigma (spread: interactions or non-linearity); Sobol gives the
 first-order (S1) and total (ST) shares of variance with their intervals.
+Intervals stay in the indices' range: mu* is at least 0, S1 and ST lie in
+[0, 1] (a symmetric interval around a noisy estimate would leave it).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def indices(spec: Experiment, design: pd.DataFrame, runs: pd.DataFrame,
                                    num_levels=d.levels, seed=seed)
                 for i, p in enumerate(names):
                     rows.append({"outcome": name, "parameter": p, "mu_star": r["mu_star"][i],
-                                 "mu_star_ci_low": r["mu_star"][i] - r["mu_star_conf"][i],
+                                 "mu_star_ci_low": max(r["mu_star"][i] - r["mu_star_conf"][i], 0.0),
                                  "mu_star_ci_high": r["mu_star"][i] + r["mu_star_conf"][i],
                                  "mu": r["mu"][i], "sigma": r["sigma"][i]})
             else:
@@ -67,9 +69,10 @@ def indices(spec: Experiment, design: pd.DataFrame, runs: pd.DataFrame,
                 r = sobol.analyze(prob, y, calc_second_order=d.second_order, conf_level=LEVEL,
                                   num_resamples=RESAMPLES, seed=seed)
                 for i, p in enumerate(names):
-                    rows.append({"outcome": name, "parameter": p,
-                                 "S1": r["S1"][i], "S1_ci_low": r["S1"][i] - r["S1_conf"][i],
-                                 "S1_ci_high": r["S1"][i] + r["S1_conf"][i],
-                                 "ST": r["ST"][i], "ST_ci_low": r["ST"][i] - r["ST_conf"][i],
-                                 "ST_ci_high": r["ST"][i] + r["ST_conf"][i]})
+                    row = {"outcome": name, "parameter": p}
+                    for key in ("S1", "ST"):
+                        est, half = r[key][i], r[f"{key}_conf"][i]
+                        row |= {key: est, f"{key}_ci_low": min(max(est - half, 0.0), 1.0),
+                                f"{key}_ci_high": min(max(est + half, 0.0), 1.0)}
+                    rows.append(row)
     return pd.DataFrame(rows)
