@@ -148,10 +148,11 @@ def measurement_warnings(s: Scenario, summary: Mapping[str, float]) -> dict[str,
                                      f"points; use more residents or replications, {street}")
     measured = int(s.simulation.horizon_weeks - s.simulation.warmup_weeks)
     if measured < WEEKS_FOR_A_YEAR:
-        notes["short"] = (f"only {measured} week{'s' if measured != 1 else ''} measured after warm-up "
-                          f"(simulation.horizon_weeks {s.simulation.horizon_weeks}, simulation.warmup_weeks "
-                          f"{s.simulation.warmup_weeks}): yearly KPIs are extrapolated from {'them' if measured != 1 else 'it'}; measure at "
-                          f"least {WEEKS_FOR_A_YEAR} weeks (a longer horizon or a shorter warm-up)")
+        weeks, them = ("weeks", "them") if measured != 1 else ("week", "it")
+        notes["short"] = (f"only {measured} {weeks} measured after warm-up (simulation.horizon_weeks "
+                          f"{s.simulation.horizon_weeks}, simulation.warmup_weeks {s.simulation.warmup_weeks}): "
+                          f"yearly KPIs are extrapolated from {them}; measure at least {WEEKS_FOR_A_YEAR} weeks "
+                          "(a longer horizon or a shorter warm-up)")
     return notes
 
 
