@@ -22,7 +22,7 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 from ..figures import WARMUP_COLOUR, money_unit, readable_on  # noqa: E402
 from ..outputs import Kind, output  # noqa: E402
 from ..params import ParamPath  # noqa: E402
-from .report import bounds_of, format_value, param_label, param_value, short_label  # noqa: E402
+from .report import bounds_of, clip, format_value, param_label, param_value, short_label  # noqa: E402
 
 PERCENT = (Kind.SHARE, Kind.RATE)
 
@@ -153,7 +153,8 @@ def heatmap(summary: pd.DataFrame, x: str, y: str, outcomes: list[str], path: Pa
         for (i, j), v in np.ndenumerate(values):
             text = format_value(name, v)
             if np.isfinite(lo.iat[i, j]) and np.isfinite(hi.iat[i, j]):
-                text += f"\n[{format_value(name, lo.iat[i, j])}, {format_value(name, hi.iat[i, j])}]"
+                low, high = clip(name, lo.iat[i, j], hi.iat[i, j])
+                text += f"\n[{format_value(name, low)}, {format_value(name, high)}]"
             colour = readable_on(cmap((v - vmin) / (vmax - vmin))) if np.isfinite(v) else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color=colour)
         ax.set_title(_title(name), fontsize=9)
