@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .adapter import UserError
+from ..errors import UserError
 
 META_COLUMNS = ("weight", "generation")
 

@@ -36,6 +36,9 @@ def _run_options(p: argparse.ArgumentParser, reps_default: int | None) -> None:
     p.add_argument("--weeks", type=int, help="horizon in weeks (warm-up is cut to fit)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help=f"override a parameter in every run (repeatable), {SET_EXAMPLE}")
+    p.add_argument("--posterior", metavar="FILE",
+                   help="posterior of a calibration (posterior.parquet or its folder): each replication draws "
+                        "its calibrated parameters from it, so intervals cover parameter uncertainty too")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -75,7 +78,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "description": "Scenarios compared with common random numbers.",
             "design": {"kind": "scenarios", "scenarios": list(args.scenarios)},
             "replications": args.reps, "seed": args.seed, "save_series": True}
-    exp = load_experiment(data, overrides=_overrides(args), weeks=args.weeks, folder=Path("."))
+    exp = load_experiment(data, overrides=_overrides(args), weeks=args.weeks, folder=Path("."),
+                          posterior=args.posterior)
     if args.reps < REPLICATIONS_FOR_COMPARISON and len(exp.points) > 1:
         warnings.warn(MeasurementWarning(
             f"{args.reps} replication{'s' if args.reps != 1 else ''} per scenario: the intervals are wide and "
@@ -88,7 +92,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .spec import load_experiment
 
     exp = load_experiment(args.experiment, replications=args.reps, overrides=_overrides(args),
-                          weeks=args.weeks, samples=args.samples)
+                          weeks=args.weeks, samples=args.samples, posterior=args.posterior)
     return _execute(args, exp)
 
 
@@ -96,7 +100,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .spec import load_experiment
 
     exp = load_experiment(args.experiment, replications=args.reps, overrides=_overrides(args),
-                          weeks=args.weeks, samples=args.samples)
+                          weeks=args.weeks, samples=args.samples, posterior=args.posterior)
     if exp.kind not in ("morris", "sobol"):
         raise UserError(f"sensitivity needs a morris or sobol design, this one is '{exp.kind}'; "
                         "use cogov sweep", source=exp.source, field="design.kind")

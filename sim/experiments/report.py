@@ -42,7 +42,11 @@ def headline_outcomes(outcomes: list[str]) -> list[str]:
 
 def fmt(x: float) -> str:
     """A plain number with three significant digits and no scientific notation."""
-    if x is None or not np.isfinite(x):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(x):
         return "–"
     if x == 0:
         return "0"
@@ -262,7 +266,12 @@ def build_report(root: str | Path) -> Path:
            "- Code: " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
            + (f"; commit {manifest['git_commit']}" if manifest.get("git_commit") else "") + ".",
            "- Intervals are 95% Student-t confidence intervals over replications, held to each KPI's range "
-           "(a share stays in 0-100%).", ""]
+           "(a share stays in 0-100%)" + (
+               f"; each replication also draws its calibrated parameters from the posterior `{spec.posterior}`"
+               f"{' (the same draw for every point of a replication)' if spec.common_random_numbers else ''}, "
+               "so the intervals cover parameter uncertainty as well as random noise." if spec.posterior
+               else ": they cover the model's random noise at fixed parameters, not parameter uncertainty "
+               "(add `--posterior` for that)."), ""]
     md += warnings_section(runs)
 
     if spec.design.kind == "scenarios":

@@ -84,8 +84,10 @@ def tasks(exp: ResolvedExperiment) -> Iterator[Task]:
     dumps = {name: s.model_dump(mode="json") for name, s in exp.scenarios.items()}
     for rep in range(spec.replications):
         for p in exp.points:
-            seed = run_seed(spec.seed, rep, None if spec.common_random_numbers else p.id)
-            yield Task(p.id, rep, seed, p.label, dumps[p.scenario], p.params, spec.weeks, spec.scale,
+            shared = None if spec.common_random_numbers else p.id
+            seed = run_seed(spec.seed, rep, shared)
+            params = p.params if exp.posterior is None else {**exp.posterior.draw(spec.seed, rep, shared), **p.params}
+            yield Task(p.id, rep, seed, p.label, dumps[p.scenario], params, spec.weeks, spec.scale,
                        tuple(exp.outcomes), spec.save_series)
 
 

@@ -25,6 +25,7 @@ from ..params import ParamPath
 from ..scenario import load_scenario, shipped_folder
 from ..schema import Scenario, path_safe_name
 from .design import Design, GridDesign, Point, ScenariosDesign, Section, make_points
+from .posterior import Posterior, check_no_overlap, check_scenarios_leave_drawn
 
 EXPERIMENT_DIR = shipped_folder("experiments")
 """Shipped experiments: the installed package's copy, else the repository's ``experiments/`` folder."""
@@ -51,6 +52,9 @@ class Experiment(Section):
         True, description="Give every design point the same seeds (paired comparisons).")
     outcomes: list[str] = Field(default_factory=list, description="KPIs to keep (empty: all).")
     save_series: bool = Field(False, description="Keep each run's weekly series.")
+    posterior: str | None = Field(
+        None, description="Posterior of a calibration (its posterior.parquet or folder, relative to this "
+        "file): each run draws its calibrated parameters from it, so intervals carry parameter uncertainty.")
 
     @field_validator("name")
     @classmethod
@@ -69,6 +73,8 @@ class ResolvedExperiment:
     outcomes: list[str]
     sample: Any = None
     """The unrounded SALib sample matrix (Morris and Sobol designs)."""
+    posterior: Posterior | None = None
+    """Parameter sets the runs draw from (``spec.posterior`` read)."""
 
     @property
     def kind(self) -> str:
@@ -90,6 +96,7 @@ class ResolvedExperiment:
             "scenarios": {k: s.model_dump(mode="json") for k, s in self.scenarios.items()},
             "points": [[p.id, p.scenario, p.params] for p in self.points],
             "outcomes": self.outcomes,
+            **({"posterior": self.posterior.digest} if self.posterior is not None else {}),
         }, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -155,12 +162,15 @@ def resolve_source(source: str | Path) -> Path:
 
 def load_experiment(source: str | Path | Mapping[str, Any], *, replications: int | None = None,
                     overrides: Mapping[str, Any] | None = None, weeks: int | None = None,
-                    samples: int | None = None, folder: Path | None = None) -> ResolvedExperiment:
+                    samples: int | None = None, folder: Path | None = None,
+                    posterior: str | Path | None = None) -> ResolvedExperiment:
     """Load, validate and resolve an experiment.
 
     ``replications``, ``overrides`` (dotted paths applied to every run),
     ``weeks`` and ``samples`` (LHS/Sobol samples, Morris trajectories) shrink
-    or grow an experiment without editing its file.
+    or grow an experiment without editing its file; ``posterior`` (a
+    calibration's posterior file or folder) makes each run draw its calibrated
+    parameters from it (:mod:`.posterior`).
     """
     if isinstance(source, Mapping):
         data, label, folder = dict(source), str(source.get("name", "<experiment>")), folder or Path(".")
@@ -178,6 +188,8 @@ def load_experiment(source: str | Path | Mapping[str, Any], *, replications: int
         changes["weeks"] = weeks
     if overrides:
         changes["set"] = {**spec.set, **overrides}
+    if posterior is not None:
+        changes["posterior"] = str(posterior)
     if samples is not None:
         key = "trajectories" if spec.design.kind == "morris" else "samples"
         if spec.design.kind in ("grid", "scenarios"):
@@ -219,8 +231,20 @@ def load_experiment(source: str | Path | Mapping[str, Any], *, replications: int
                 raise UserError(f"design point {p.label} is not a valid scenario: {exc.message}",
                                 source=label, field=exc.field) from None
     outcomes = _check_outcomes(spec.outcomes, label)
+    drawn = None
+    if spec.posterior is not None:
+        where = Path(spec.posterior)
+        if posterior is None and not where.is_absolute():
+            where = folder / where
+        drawn = Posterior.read(where)
+        varied = set() if isinstance(design, ScenariosDesign) else {ParamPath.parse(n).dotted
+                                                                     for n in design.parameters}
+        if isinstance(design, ScenariosDesign):
+            fixed |= {ParamPath.parse(n).dotted for e in design.scenarios for n in e.set}
+        check_no_overlap(drawn, fixed, varied, label)
+        check_scenarios_leave_drawn(drawn, scenarios, label)
     return ResolvedExperiment(spec=spec, source=label, scenarios=scenarios, points=points,
-                              outcomes=outcomes, sample=sample)
+                              outcomes=outcomes, sample=sample, posterior=drawn)
 
 
 def to_yaml(spec: Experiment) -> str:
