@@ -75,4 +75,15 @@ def indices(spec: Experiment, design: pd.DataFrame, runs: pd.DataFrame,
                         row |= {key: est, f"{key}_ci_low": min(max(est - half, 0.0), 1.0),
                                 f"{key}_ci_high": min(max(est + half, 0.0), 1.0)}
                     rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    numbers = [c for c in table if c not in ("outcome", "parameter")]
+    table[numbers] = table[numbers].map(_number)
+    return table
+
+
+def _number(value) -> float:
+    """A plain float: SALib masks indices it cannot compute (e.g. a KPI undefined at every point)."""
+    try:
+        return float(np.ma.filled(value, np.nan))
+    except (TypeError, ValueError):
+        return float("nan")
