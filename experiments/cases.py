@@ -27,6 +27,7 @@ from sim.experiments import load_experiment, load_results, run_experiment
 from sim.experiments.store import Store
 from sim.metrics import COVERAGE_WEEKS
 from sim.population import build_residents
+from sim.provenance import scenarios_hash, stamp
 from sim.scenario import load_scenario
 from sim.stats import mean_ci
 
@@ -247,9 +248,20 @@ def table(case: str, runs: dict[str, list[dict[str, float]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def inputs_stamp() -> str:
+    """What the tables are computed from (:mod:`sim.provenance`): the model and every arm's scenario."""
+    return stamp(scenarios=scenarios_hash({arm: load_scenario(name, overrides)
+                                           for arm, (name, overrides) in ARMS.items()}))
+
+
 def render(runs: dict[str, list[dict[str, float]]], reps: int, weeks: int | None) -> dict[str, str]:
-    horizon = f"{weeks} weeks" if weeks else "each scenario's horizon (260 weeks, 52 of warm-up)"
-    setting = (f"{reps} replications (master seed {SEED}, common random numbers), {horizon}; "
+    sims = [load_scenario(name).simulation for name, _ in ARMS.values()]
+    if weeks:
+        horizon = f"{weeks} weeks"
+    else:
+        spans = sorted({(s.horizon_weeks, s.warmup_weeks) for s in sims})
+        horizon = "each scenario's horizon (" + ", ".join(f"{h} weeks, {w} of warm-up" for h, w in spans) + ")"
+    setting = (f"{inputs_stamp()}\n\n{reps} replications (master seed {SEED}, common random numbers), {horizon}; "
                "`python experiments/cases.py --doc docs/cases.md`.\n\n")
     return {case: setting + table(case, runs) for case in CASES}
 

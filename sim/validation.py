@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .provenance import model_fingerprint, stamp
 from .scenario import STREET
 from .stats import bootstrap_ratio, mean_ci
 
@@ -447,22 +448,16 @@ def fingerprint(checks: Sequence[Check] = CHECKS) -> dict[str, str]:
     return out
 
 
-def code_hash() -> str:
-    """Hash of the model's source files (sim/ without the front ends), so a model change is noticed."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *(root / "submodels").glob("*.py")]):
-        if path.name in ("cli.py", "bench.py", "docgen.py", "validation.py", "studies.py"):
-            continue
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+def scenarios_digest(checks: Sequence[Check] = CHECKS) -> str:
+    """One hash of :func:`fingerprint` (every arm's resolved scenario)."""
+    return hashlib.sha256(json.dumps(fingerprint(checks), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> Path:
     """Markdown table, JSON and a figure of the checks."""
     out.mkdir(parents=True, exist_ok=True)
-    meta = {**meta, "code_hash": code_hash(), "scenarios": fingerprint(selected([c.name for c in checks]))}
+    chosen = selected([c.name for c in checks])
+    meta = {**meta, "model": model_fingerprint(), "scenarios": fingerprint(chosen)}
     (out / "validation.json").write_text(json.dumps(
         {"meta": meta, "checks": [asdict(c) for c in checks]}, indent=2, default=float))
     _figure(checks, out / "validation.png")
@@ -471,7 +466,7 @@ def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> 
     built = [c.name for c in checks if c.verdict == "by construction"]
     lines = [
         "# Validation against stylized facts", "",
-        f"<!-- code: {meta['code_hash']} -->", "",
+        stamp(scenarios=scenarios_digest(chosen)), "",
         f"{meta['reps']} replications per arm, common random numbers, seed {meta['seed']}; each check also run "
         f"with its knock-out; {meta['runs']} runs in {meta['seconds']:.0f} s on {meta['workers']} workers. "
         f"{passed} of {len(checks)} checks pass. Regenerate with `cogov validate-model --out docs/validation`.", "",

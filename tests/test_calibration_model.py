@@ -100,3 +100,53 @@ def test_existing_folder_is_refused_without_resume(calibrated):
     args = command(["calibrate", str(calibrated.parent / "tiny.yaml"), "--out", str(calibrated)])
     with pytest.raises(UserError, match="add --resume"):
         args.func(args)
+
+
+# Publishing into the documentation ------------------------------------------------------------------
+def test_publish_puts_the_calibration_into_a_document_with_its_stamp(calibrated, tmp_path):
+    from sim.calibration.publish import calibration_stamp
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    doc = docs / "calibration.md"
+    doc.write_text("# Calibration\n\nBefore.\n\n<!-- calibration:tiny -->\nold\n<!-- /calibration:tiny -->\n\nAfter.\n",
+                   encoding="utf-8")
+    spec = calibrated.parent / "tiny.yaml"
+    for _ in range(2):                                   # publishing again replaces the block
+        args = command(["publish-calibration", str(calibrated), "--doc", str(doc), "--spec", str(spec)])
+        assert args.func(args) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Calibration\n\nBefore.") and text.rstrip().endswith("After.")
+    assert text.count("<!-- calibration:tiny -->") == 1 and "old" not in text
+    assert calibration_stamp(spec) in text
+    assert "#### Posterior" in text and "`workforce.burnout_gain`" in text
+    assert "![pairs](img/calibration/tiny/pairs.png)" in text
+    assert (docs / "img" / "calibration" / "tiny" / "pairs.png").is_file()
+    copied = pd.read_parquet(docs / "calibration" / "tiny_posterior.parquet")
+    assert copied.equals(pd.read_parquet(calibrated / "posterior.parquet"))
+
+
+def test_publish_refuses_a_calibration_file_that_has_changed(calibrated, tmp_path):
+    from sim.calibration.publish import publish
+
+    changed = {**SPEC, "targets": {**SPEC["targets"], "resolution_rate": {"value": 0.7, "source": "test"}}}
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
+    doc = tmp_path / "calibration.md"
+    doc.write_text("<!-- calibration:tiny -->\n<!-- /calibration:tiny -->\n", encoding="utf-8")
+    with pytest.raises(UserError, match="another calibration"):
+        publish(calibrated, doc, spec)
+    assert doc.read_text(encoding="utf-8") == "<!-- calibration:tiny -->\n<!-- /calibration:tiny -->\n"
+
+
+def test_the_calibration_identity_ignores_the_defaults_it_calibrates(tmp_path):
+    """Setting a calibrated parameter's default to its posterior mean must not make the calibration stale."""
+    from sim.calibration.spec import load_calibration
+
+    def fingerprint(scenario_text: str) -> str:
+        (tmp_path / "base.yaml").write_text(scenario_text, encoding="utf-8")
+        return load_calibration({**SPEC, "base": str(tmp_path / "base.yaml")}).problem.fingerprint()
+
+    plain = fingerprint("name: base\n")
+    assert fingerprint("name: base\nworkforce:\n  burnout_gain: 0.07\n") == plain
+    assert fingerprint("name: base\nworkforce:\n  burnout_recovery: 0.02\n") != plain

@@ -78,7 +78,7 @@ def test_reduced_suite_reports_every_check_with_its_knockout(reduced):
     text = path.read_text()
     assert "| `admin_raises_burnout` |" in text and "knocked out" in text
     data = json.loads((out / "validation.json").read_text())
-    assert len(data["checks"]) == 3 and data["meta"]["code_hash"] and data["meta"]["scenarios"]
+    assert len(data["checks"]) == 3 and data["meta"]["model"] and data["meta"]["scenarios"]
 
 
 def test_validate_model_rejects_bad_arguments(capsys):

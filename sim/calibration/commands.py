@@ -29,6 +29,15 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no line per generation")
     p.set_defaults(func=cmd_calibrate)
 
+    p = subparsers.add_parser("publish-calibration", help="put a finished calibration into the documentation",
+                              description="Copy a finished calibration's summary, figures and posterior into "
+                                          "a document's <!-- calibration:NAME --> block, stamped with the model "
+                                          "and calibration fingerprints.")
+    p.add_argument("folder", metavar="FOLDER", help="output folder of a finished cogov calibrate")
+    p.add_argument("--doc", default="docs/calibration.md", help="document to update (default docs/calibration.md)")
+    p.add_argument("--spec", help="calibration file it must match (default experiments/calibration/NAME.yaml)")
+    p.set_defaults(func=cmd_publish)
+
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
@@ -69,4 +78,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for row in stats.itertuples():
         print(f"  {row.parameter:<{width}}  {row.mean:.4g}, sd {row.sd:.3g} [{row.ci_low:.4g}, {row.ci_high:.4g}]")
     print(f"Summary: {out / 'summary.md'}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    posterior = publish(args.folder, args.doc, args.spec)
+    print(f"updated {args.doc}; posterior: {posterior}")
     return 0

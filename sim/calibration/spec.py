@@ -50,6 +50,8 @@ from . import adapter, priors
 from .adapter import UserError
 from .problem import PRIOR_KINDS, LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
 
+SPEC_FOLDER = Path(__file__).resolve().parents[2] / "experiments" / "calibration"
+"""The project's calibration files (in a source checkout)."""
 SEED_PATH = "simulation.seed"
 """Model seeds come from the master seed, so no calibration sets or calibrates this one."""
 MIN_PRIOR_MASS = 1e-6
@@ -293,8 +295,18 @@ def load_calibration(source: str | Path | Mapping[str, Any], folder: Path | None
         name=spec.name, priors=bounded, targets=dict(spec.targets), held_out=dict(spec.held_out),
         simulator=adapter.ScenarioSimulator(base_data, spec.weeks), schedule=schedule,
         units={path: f.unit for path, f in fields.items()},
-        identity={"scenario": adapter.scenario_hash(base), "weeks": spec.weeks})
+        identity={"scenario": adapter.scenario_hash(_without_calibrated(base, bounded)), "weeks": spec.weeks})
     return ResolvedCalibration(spec=spec, source=label, problem=problem)
+
+
+def _without_calibrated(base: adapter.Scenario, bounded: Mapping[str, Prior]) -> adapter.Scenario:
+    """The base with every calibrated parameter at its prior's lower bound.
+
+    Every run of the calibration sets those parameters itself, so their values in the base (the
+    defaults, which a calibration is meant to update) do not change the calibration and must not
+    change its identity.
+    """
+    return adapter.load_scenario(base, {path: prior.low for path, prior in bounded.items()})
 
 
 def to_yaml(spec: CalibrationSpec) -> str:
