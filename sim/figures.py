@@ -33,8 +33,8 @@ CJK_HINTS = ("cjk", "wqy", "wenquanyi", "sourcehan", "simhei", "msyh", "pingfang
 
 @functools.cache
 def cjk_font() -> str | None:
-    """A font family that can draw Chinese, or ``None``; font files installed after Matplotlib
-    built its cache are registered first."""
+    """A font family that can draw Chinese, or ``None``; where Matplotlib's cache predates the
+    fonts, one font file is registered (a sans-serif one where there is one: each costs a second)."""
     def known() -> str | None:
         names = sorted({f.name for f in font_manager.fontManager.ttflist
                         if any(h in f.name.lower().replace(" ", "") for h in CJK_HINTS)},
@@ -44,9 +44,10 @@ def cjk_font() -> str | None:
     found = known()
     if found:
         return found
-    for path in font_manager.findSystemFonts():
-        if any(h in Path(path).name.lower().replace("-", "") for h in CJK_HINTS):
-            font_manager.fontManager.addfont(path)
+    candidates = [p for p in font_manager.findSystemFonts()
+                  if any(h in Path(p).name.lower().replace("-", "") for h in CJK_HINTS)]
+    for path in sorted(candidates, key=lambda p: ("sans" not in Path(p).name.lower(), p))[:1]:
+        font_manager.fontManager.addfont(path)
     return known()
 
 
