@@ -23,9 +23,10 @@ from sim.explore.search import Budget, search  # noqa: E402
 from sim.explore.space import Lever, Objective  # noqa: E402
 from sim.explore.units import format_value, plain, scale_for  # noqa: E402
 
+GRANT = "funding.foundation_grant_yuan_per_1000_residents_year"
 LEVERS = [
     Lever.real("workforce.posts_per_1000_residents", 0.0, 5.0),
-    Lever.real("funding.foundation_grant_yuan_year", 0.0, 2_000_000.0),
+    Lever.real(GRANT, 0.0, 2_000_000.0),
     Lever.choice("funding.contract_term_years", [1, 3, 5]),
     Lever.boolean("deliberation.enabled"),
 ]
@@ -36,7 +37,7 @@ SEEDS = (1, 2)
 
 def cost(levers) -> float:
     """Yuan per year: posts at 400,000 yuan each per 1,000 residents, the grant, and meetings."""
-    return (400_000.0 * levers["workforce.posts_per_1000_residents"] + levers["funding.foundation_grant_yuan_year"]
+    return (400_000.0 * levers["workforce.posts_per_1000_residents"] + levers[GRANT]
             + 50_000.0 * levers["deliberation.enabled"])
 
 
@@ -45,7 +46,7 @@ def evaluate(batch):
     scores = []
     for levers in batch:
         posts = levers["workforce.posts_per_1000_residents"]
-        grant = levers["funding.foundation_grant_yuan_year"] / 1e6
+        grant = levers[GRANT] / 1e6
         term = levers["funding.contract_term_years"]
         reach = 1 - math.exp(-(0.3 * posts + 0.5 * grant) * (1 + 0.05 * term))
         wait = 10 * math.exp(-0.4 * posts) + 2 * grant + (0.5 if levers["deliberation.enabled"] else 0.0)
@@ -85,7 +86,7 @@ def test_report_page_is_self_contained_and_holds_every_figure(tmp_path, runs, fo
     assert not re.search(r"<script|<link|<iframe|@import|url\(", text, re.IGNORECASE)
     for attribute in re.findall(r'(?:src|href)="([^"]*)"', page):
         assert attribute.startswith("data:"), attribute
-    assert "万元/year per community" in page and "300 万元/year" in page
+    assert "万元/year per 1,000 residents" in page and "300 万元/year" in page
     assert "When is backlog_end &gt; 0.5?" in page
     assert (tmp_path / "report" / "tables" / "nondominated.csv").is_file()
 
@@ -112,12 +113,13 @@ def test_front_table_numbers_the_pooled_front_with_levers_in_their_units(runs):
     front = front.assign(found_by="1")
     table = front_table(front, LEVERS, OBJECTIVES, "yuan/year")
     assert list(table["#"]) == list(range(1, len(front) + 1))
-    grant = "foundation grant [万元/year per community]"
+    grant = "foundation grant [万元/year per 1,000 residents]"
     assert grant in table.columns and "cost [万元/year]" in table.columns
     np.testing.assert_allclose(table[grant].str.replace(",", "").astype(float),
-                               front["funding.foundation_grant_yuan_year"] / 1e4, rtol=1e-3, atol=0.01)
+                               front[GRANT] / 1e4, rtol=1e-3, atol=0.01)
     assert set(table["deliberation enabled [flag]"]) <= {"yes", "no"}
-    assert "coverage_vulnerable (max)" in table.columns and "mean_wait_weeks (min)" in table.columns
+    assert "Vulnerable residents reached in the last quarter [share] (max)" in table.columns
+    assert "mean_wait_weeks (min)" in table.columns
 
 
 def tick_texts(ax, which: str) -> list[str]:
@@ -163,16 +165,30 @@ def test_every_figure_line_has_a_legend_entry(runs):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     named = [a.get_label() for a in [*ax.get_lines(), *ax.collections] if not a.get_label().startswith("_")]
     assert sorted(legend) == sorted(named) and len(named) == 3
-    assert ax.get_xlabel() == "coverage_vulnerable (higher is better)"
+    label = "Vulnerable residents reached in the last quarter [share] (higher is better)"
+    assert ax.get_xlabel().replace("\n", " ") == label
     plt.close(pareto)
 
 
 def test_describe_reads_labels_and_units_from_the_schema():
     assert describe("workforce.salary_ratio") == ("salary ratio", "share of local average wage")
-    assert describe("funding__foundation_grant_yuan_year") == ("foundation grant", "yuan/year per community")
+    assert describe("funding__foundation_grant_yuan_per_1000_residents_year") == (
+        "foundation grant", "yuan/year per 1,000 residents")
     assert describe("deliberation.enabled") == ("deliberation enabled", "flag")
-    assert describe("resolution_rate") == ("resolution_rate", "")
     assert describe("workforce") == ("workforce", "")
+    assert describe("made_up_score") == ("made_up_score", "")
+
+
+def test_describe_names_kpis_and_their_robustness_scores_from_the_output_registry():
+    from sim.outputs import output
+
+    assert describe("resolution_rate") == (output("resolution_rate").label, "share of needs ended")
+    assert describe("sw_turnover_rate") == ("Social-worker turnover", "per worker-year")
+    assert describe("ledger_age_mean_weeks_p10") == ("Mean weeks on the ledger so far, met in 90% of draws", "weeks")
+    assert describe("resolution_rate_eldercare_worst") == ("Resolution rate: eldercare, worst draw",
+                                                           "share of needs ended")
+    assert describe("sw_turnover_rate_sd") == ("Social-worker turnover, spread over draws", "per worker-year")
+    assert describe("coverage_vulnerable_satisficing")[1] == "share of draws"
 
 
 def test_numbers_are_written_plainly_and_money_in_wan_or_yi():
@@ -194,5 +210,4 @@ def test_more_than_two_objectives_get_one_panel_per_pair(runs):
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_legend() is not None]
     pairs = {(ax.get_xlabel().split(" ")[0], ax.get_ylabel().split(" ")[0]) for ax in panels}
     plt.close(fig)
-    assert pairs == {("coverage_vulnerable", "mean_wait_weeks"), ("coverage_vulnerable", "cost"),
-                     ("mean_wait_weeks", "cost")}
+    assert pairs == {("Vulnerable", "mean_wait_weeks"), ("Vulnerable", "cost"), ("mean_wait_weeks", "cost")}

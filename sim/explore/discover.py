@@ -86,8 +86,15 @@ class Runs:
 
 
 def read_runs(path: str | Path) -> Runs:
-    """A sweep's results folder, or a Parquet or CSV table with one row per run."""
+    """A sweep's results folder, an optimisation's folder (its hold-out runs, else all its runs), or a Parquet or
+    CSV table with one row per run."""
+    from .store import discovery_runs, is_optimisation
+
     path = Path(path)
+    if path.is_dir() and is_optimisation(path):
+        table, source, inputs = discovery_runs(path)
+        outcomes = [c for c in adapter.kpi_names() if c in table.columns]
+        return Runs(table, adapter.shown_path(source), [c for c in inputs if c in table.columns], outcomes)
     if path.is_dir():
         runs = Runs(adapter.sweep_runs(path), str(path), adapter.sweep_parameters(path), adapter.sweep_outcomes(path))
         if runs.table.empty:

@@ -88,9 +88,9 @@ def format_axis(ax, which: str, name: str, values: Sequence[float], describe: De
     return scale
 
 
-def save(fig: Figure, path: Path) -> Path:
+def save(fig: Figure, path: Path, dpi: int = 120) -> Path:
     """Write a figure as PNG without the renderer's software tag (the page stays free of web addresses)."""
-    fig.savefig(path, dpi=120, metadata={"Software": None})
+    fig.savefig(path, dpi=dpi, metadata={"Software": None})
     plt.close(fig)
     return path
 
@@ -235,6 +235,8 @@ def pareto_figure(candidates: pd.DataFrame, front: pd.DataFrame, objectives: Seq
                     ax.annotate(str(number), (a, b), xytext=(4, 4), textcoords="offset points", fontsize=7)
             format_axis(ax, "x", x.name, candidates[x.name], describe, cjk, _better(x))
             format_axis(ax, "y", y.name, candidates[y.name], describe, cjk, _better(y))
+            ax.set_xlabel(textwrap.fill(ax.get_xlabel(), 60))
+            ax.set_ylabel(textwrap.fill(ax.get_ylabel(), 50))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="best")
         if costs is not None and painted is not None:
@@ -328,4 +330,39 @@ def convergence_figure(convergence: Mapping[int, pd.DataFrame]) -> Figure:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
         fig.suptitle("Convergence of the search")
+    return fig
+
+
+def holdout_figure(scores: pd.DataFrame, objectives: Sequence[Objective], describe: Describe = schema_describe,
+                   status_quo: str = "status quo") -> Figure:
+    """Each mix of the final set scored on the search draws and on the fresh hold-out draws, the status quo as a
+    line: a mix whose score falls away on the hold-out draws was fitted to the search draws' luck."""
+    mixes = scores[scores["mix"] != status_quo].reset_index(drop=True)
+    reference = scores[scores["mix"] == status_quo]
+    cols = min(len(objectives), 3)
+    rows = math.ceil(len(objectives) / cols)
+    x = np.arange(len(mixes))
+    step = max(1, math.ceil(len(mixes) / 25))
+    with _style() as cjk:
+        fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.3 * rows), squeeze=False, layout="constrained")
+        for ax in axes.flat[len(objectives):]:
+            ax.set_visible(False)
+        for ax, objective in zip(axes.flat, objectives, strict=False):
+            fresh = f"holdout_{objective.name}"
+            ax.scatter(x, mixes[objective.name], s=30, facecolors="none", edgecolors="tab:blue",
+                       label="on the search draws")
+            ax.scatter(x, mixes[fresh], s=30, color="tab:blue", label="on the hold-out draws")
+            values = [*mixes[objective.name], *mixes[fresh]]
+            if not reference.empty:
+                level = float(reference[fresh].iloc[0])
+                values.append(level)
+                ax.axhline(level, color="crimson", linestyle="--", linewidth=1.2,
+                           label="status quo on the hold-out draws")
+            ax.set_xticks(x[::step], [str(m) for m in mixes["mix"]][::step])
+            ax.set_xlabel("mix of the final set, numbered as in the table")
+            format_axis(ax, "y", objective.name, values, describe, cjk, _better(objective))
+            ax.set_ylabel(textwrap.fill(ax.get_ylabel(), 42), fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8, loc="best")
+        fig.suptitle("The final set on fresh draws of the uncertain parameters")
     return fig

@@ -1,17 +1,20 @@
 """The optimisation report: what the lever search found, readable offline by a researcher.
 
-From the tables of one ``SearchResult`` per seed (and, optionally, a scenario discovery) it writes
+From the tables of one ``SearchResult`` per seed (and, optionally, the hold-out scores of the final set
+and a scenario discovery) it writes
 PNG figures and one HTML page that needs nothing else: figures are inlined as base64 PNG, styles
 are inline, there are no scripts and no links to anywhere. The page shows the trade-offs between
 the objectives (the non-dominated candidates numbered, coloured by cost), a table of those
 candidates with every lever in its unit, their parallel coordinates, the convergence of each
-seed, and the discovery's trade-off curve and box::
+seed, the final set's robustness and regret on fresh draws, and the discovery's trade-off curve and
+box::
 
     OUT/
       report.html                    the page (open it in any browser, no network needed)
       report.json                    what the report was built from (the folder's marker)
-      figures/pareto.png, parallel.png, convergence.png[, tradeoff.png, box_limits.png]
+      figures/pareto.png, parallel.png, convergence.png[, holdout.png, tradeoff.png, box_limits.png]
       tables/nondominated.csv        the non-dominated candidates of all seeds, numbered as in the figures
+      tables/holdout.csv             each of them and the status quo on the hold-out draws, with regret
 
 Labels and units come from one function ``describe(name) -> (label, unit)``, by default
 ``adapter.describe``.
@@ -24,6 +27,7 @@ import html
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +66,7 @@ def nondominated(table: pd.DataFrame, objectives: Sequence[Objective]) -> pd.Dat
     return unique[keep].reset_index(drop=True)
 
 
-def _pooled(runs: Mapping[int, SearchResult], objectives: Sequence[Objective]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pooled(runs: Mapping[int, SearchResult], objectives: Sequence[Objective]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every candidate of every seed (with a ``seed`` column) and the non-dominated set across seeds.
 
     A candidate non-dominated across seeds is non-dominated within its own seed, so the seeds'
@@ -133,6 +137,54 @@ def front_table(front: pd.DataFrame, levers: Sequence[Lever], objectives: Sequen
     return pd.DataFrame(table)
 
 
+def holdout_table(scores: pd.DataFrame, objectives: Sequence[Objective], cost_unit: str,
+                  describe: Describe = adapter.describe) -> pd.DataFrame:
+    """The final set and the status quo on the hold-out draws: cost, each score on the search and on the hold-out
+    draws, and regret against the status quo and against the best of the set, in the objectives' units."""
+    table: dict[str, list[str]] = {"mix": list(scores["mix"])}
+    for name in ("cost", "slack"):
+        heading, values = _column(scores[name], name, lambda n: (n, cost_unit))
+        table[heading] = values
+    kpis = list(dict.fromkeys(o.name for o in objectives))
+    for name in kpis:
+        label, unit = describe(name)
+        for column, what in ((name, "search draws"), (f"holdout_{name}", "hold-out draws")):
+            values = scores[column]
+            scale = scale_for(unit, values.dropna())
+            table[f"{axis_label(label, scale.unit)}, {what}"] = [
+                "–" if pd.isna(v) else plain(v / scale.divisor) for v in values]
+    regrets = [c for c in scores.columns if "_regret_" in c]
+    for column in regrets:
+        kpi, _, rest = column.partition("_regret_")
+        against, _, statistic = rest.partition("_")
+        label, unit = describe(kpi)
+        what = "status quo" if against == "sq" else "best of the set"
+        summary = "mean" if statistic == "mean" else f"{statistic[1:]}th percentile"
+        table[f"regret of {label} against the {what}, {summary} [{unit}]"] = [
+            "–" if pd.isna(v) else plain(v) for v in scores[column]]
+    return pd.DataFrame(table)
+
+
+def _holdout_section(scores: pd.DataFrame, objectives: Sequence[Objective], figures: Path, cost_unit: str,
+                     describe: Describe) -> list[str]:
+    from .figures import holdout_figure, save
+
+    save(holdout_figure(scores, objectives, describe), figures / "holdout.png")
+    table = holdout_table(scores, objectives, cost_unit, describe)
+    return [
+        "<h2>The final set on fresh draws</h2>",
+        "<p>Every non-dominated candidate and the status quo (the scenario's own levers) were run again on hold-out "
+        "draws of the uncertain parameters that the search never saw, with the same robustness metrics. Regret is "
+        "how much worse a mix does than a benchmark in the same draw: the status quo, or the best mix of the final "
+        "set in that draw (positive is worse); it is summarised by its mean over the draws and by the regret "
+        "exceeded in only one draw in ten.</p>",
+        _image(figures / "holdout.png", "Hold-out scores",
+               "Each mix's score on the search draws (open) and on the hold-out draws (filled); the dashed line is "
+               "the status quo on the hold-out draws."),
+        _html_table(table, text_columns=("mix",)),
+    ]
+
+
 def _discovery_section(found: Discovery, figures: Path, describe: Describe) -> list[str]:
     from .figures import box_limits_figure, save, tradeoff_figure
 
@@ -168,11 +220,13 @@ def _discovery_section(found: Discovery, figures: Path, describe: Describe) -> l
 def build_report(runs: Mapping[int, SearchResult] | SearchResult, objectives: Sequence[Objective],
                  levers: Sequence[Lever], out: str | Path, *, discovery: Discovery | None = None,
                  title: str = "Lever search", budget: float | None = None, cost_unit: str = "yuan/year",
-                 describe: Describe = adapter.describe) -> Path:
+                 describe: Describe = adapter.describe, holdout: Any = None, notes: Sequence[str] = ()) -> Path:
     """Write the report's figures, table and HTML page to ``out`` (whole or not at all); return the page's path.
 
     ``runs`` maps each seed to its search result (a single result counts as seed 0). ``budget``
-    and ``cost_unit`` describe the candidates' ``cost`` column.
+    and ``cost_unit`` describe the candidates' ``cost`` column. ``holdout`` (with a ``scores``
+    table, see ``optimize.Holdout``) adds the final set's robustness on fresh draws; ``notes`` are
+    shown at the end.
     """
     from .figures import convergence_figure, parallel_figure, pareto_figure, save
 
@@ -180,7 +234,7 @@ def build_report(runs: Mapping[int, SearchResult] | SearchResult, objectives: Se
         runs = {0: runs}
     objectives, levers = list(objectives), list(levers)
     _check(runs, objectives, levers)
-    candidates, front = _pooled(runs, objectives)
+    candidates, front = pooled(runs, objectives)
     table = front_table(front, levers, objectives, cost_unit, describe)
     evaluations = sum(int(r.convergence["evaluations"].iloc[-1]) for r in runs.values() if not r.convergence.empty)
 
@@ -224,8 +278,12 @@ def build_report(runs: Mapping[int, SearchResult] | SearchResult, objectives: Se
                        "hypervolume": plain(float(r.convergence["hypervolume"].iloc[-1])),
                        "epsilon-progress": f"{int(r.convergence['epsilon_progress'].iloc[-1]):,}"}
                       for seed, r in sorted(runs.items()) if not r.convergence.empty]))]
+        if holdout is not None:
+            holdout_table(holdout.scores, objectives, cost_unit, describe).to_csv(tables / "holdout.csv", index=False)
+            parts += _holdout_section(holdout.scores, objectives, figures, cost_unit, describe)
         if discovery is not None:
             parts += _discovery_section(discovery, figures, describe)
+        parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
         parts.append("</body></html>")
         (folder / "report.html").write_text("\n".join(parts) + "\n", encoding="utf-8")
         meta = {"title": title, "seeds": sorted(runs), "evaluations": evaluations, "nondominated": len(front),

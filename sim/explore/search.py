@@ -242,6 +242,76 @@ class SearchResult:
     convergence: pd.DataFrame
 
 
+class LeverSearch:
+    """One search, a generation at a time: ``ask`` for a batch of candidates, ``tell`` their scores.
+
+    Several searches (one per seed) can be stepped side by side and their batches evaluated
+    together: each draws only from its own generator, so interleaving them changes nothing.
+    ``result()`` gives everything the search has produced so far.
+    """
+
+    def __init__(self, space: Sequence[Lever], objectives: Sequence[Objective], budget: Budget, pop_size: int = 40,
+                 seed: int = 0, epsilon: float | Sequence[float] = 0.01,
+                 reference_front: np.ndarray | None = None) -> None:
+        self.space, self.objectives, self.budget = list(space), list(objectives), budget
+        names = [lever.name for lever in self.space]
+        if len(set(names)) != len(names):
+            raise ValueError("lever names must be unique")
+        if pop_size < max(4, len(self.objectives)):
+            raise ValueError(f"a population of {pop_size} is too small for {len(self.objectives)} objectives")
+        floors = {lever.name: lever.floor for lever in self.space}
+        if budget.slack(floors) < 0:
+            raise ValueError(f"even the cheapest levers cost {budget.cost(floors)}, over the budget of {budget.limit}")
+        self.names = names
+        self.problem = _LeverProblem(self.space, len(self.objectives))
+        self.algorithm = _algorithm(self.space, budget, len(self.objectives), pop_size, seed)
+        self.algorithm.setup(self.problem)
+        self.tracker = ConvergenceTracker(self.objectives, epsilon=epsilon, reference_front=reference_front)
+        self.records: list[dict[str, object]] = []
+        self.generation = 0
+        self._asked = None
+
+    def ask(self) -> list[Candidate]:
+        """The next generation's candidates, each within budget (empty when the algorithm has none left)."""
+        if self._asked is not None:
+            raise RuntimeError("tell the scores of the last batch before asking for another")
+        population = self.algorithm.ask()
+        if population is None or len(population) == 0:
+            return []
+        batch = [dict(levers) for levers in population.get("X")]
+        costs = [float(self.budget.cost(levers)) for levers in batch]
+        if max(costs) > self.budget.limit:
+            raise RuntimeError("a candidate over budget escaped the repair")
+        self._asked = (population, batch, costs)
+        return [dict(levers) for levers in batch]
+
+    def tell(self, scores: Sequence[Mapping[str, float]]) -> None:
+        """The scores of the batch last asked for, one mapping per candidate in the same order."""
+        if self._asked is None:
+            raise RuntimeError("nothing was asked")
+        population, batch, costs = self._asked
+        if len(scores) != len(batch):
+            raise ValueError(f"evaluate returned {len(scores)} results for {len(batch)} candidates")
+        reserved = {"generation", "key", "cost", "slack"} | set(self.names)
+        clash = {name for score in scores for name in score} & reserved
+        if clash:
+            raise ValueError(f"evaluate returned scores named like levers or record columns: {sorted(clash)}")
+        values = np.array([[_score(score, o.name) for o in self.objectives] for score in scores])
+        minimised = np.column_stack([o.to_minimise(values[:, j]) for j, o in enumerate(self.objectives)])
+        Evaluator().eval(StaticProblem(self.problem, F=minimised), population)
+        self.algorithm.tell(infills=population)
+        self.tracker.update(self.generation, values)
+        for levers, cost, score in zip(batch, costs, scores, strict=True):
+            self.records.append({"generation": self.generation, "key": candidate_key(levers), **levers, "cost": cost,
+                                 "slack": self.budget.limit - cost, **score})
+        self.generation += 1
+        self._asked = None
+
+    def result(self) -> SearchResult:
+        candidates = pd.DataFrame(self.records)
+        return SearchResult(candidates, _archive(candidates, self.objectives), self.tracker.table())
+
+
 def search(
     space: Sequence[Lever],
     objectives: Sequence[Objective],
@@ -261,44 +331,13 @@ def search(
     ``reference_front`` (rows of objective values of a known Pareto front) adds IGD+ to the
     convergence table.
     """
-    space, objectives = list(space), list(objectives)
-    names = [lever.name for lever in space]
-    if len(set(names)) != len(names):
-        raise ValueError("lever names must be unique")
-    if pop_size < max(4, len(objectives)):
-        raise ValueError(f"a population of {pop_size} is too small for {len(objectives)} objectives")
-    floors = {lever.name: lever.floor for lever in space}
-    if budget.slack(floors) < 0:
-        raise ValueError(f"even the cheapest levers cost {budget.cost(floors)}, over the budget of {budget.limit}")
-    problem = _LeverProblem(space, len(objectives))
-    algorithm = _algorithm(space, budget, len(objectives), pop_size, seed)
-    algorithm.setup(problem)
-    tracker = ConvergenceTracker(objectives, epsilon=epsilon, reference_front=reference_front)
-    records: list[dict[str, object]] = []
-    for generation in range(generations):
-        population = algorithm.ask()
-        if population is None or len(population) == 0:
+    run = LeverSearch(space, objectives, budget, pop_size, seed, epsilon, reference_front)
+    for _ in range(generations):
+        batch = run.ask()
+        if not batch:
             break
-        batch = [dict(levers) for levers in population.get("X")]
-        costs = [float(budget.cost(levers)) for levers in batch]
-        if max(costs) > budget.limit:
-            raise RuntimeError("a candidate over budget escaped the repair")
-        scores = evaluate([dict(levers) for levers in batch])
-        if len(scores) != len(batch):
-            raise ValueError(f"evaluate returned {len(scores)} results for {len(batch)} candidates")
-        clash = {name for score in scores for name in score} & ({"generation", "key", "cost", "slack"} | set(names))
-        if clash:
-            raise ValueError(f"evaluate returned scores named like levers or record columns: {sorted(clash)}")
-        values = np.array([[_score(score, o.name) for o in objectives] for score in scores])
-        minimised = np.column_stack([o.to_minimise(values[:, j]) for j, o in enumerate(objectives)])
-        Evaluator().eval(StaticProblem(problem, F=minimised), population)
-        algorithm.tell(infills=population)
-        tracker.update(generation, values)
-        for levers, cost, score in zip(batch, costs, scores, strict=True):
-            records.append({"generation": generation, "key": candidate_key(levers), **levers, "cost": cost,
-                            "slack": budget.limit - cost, **score})
-    candidates = pd.DataFrame(records)
-    return SearchResult(candidates, _archive(candidates, objectives), tracker.table())
+        run.tell(evaluate(batch))
+    return run.result()
 
 
 def _score(score: Mapping[str, float], name: str) -> float:
