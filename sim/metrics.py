@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from . import ledger, outputs
 from .accounts import SOURCES, TRANSFERS, USES
@@ -55,10 +56,32 @@ class WeeklyRecord(mesa.DataCollector):
         self.last: dict[str, float] = {}
         self.waits: list[np.ndarray] = []
         """Needs that left the ledger, week by week (see ``Tally.left_ledger``)."""
+        self.closed: tuple[int, dict[str, float]] | None = None
+        """(week, KPIs) computed when the run reached its horizon."""
 
     @property
     def columns(self) -> dict[str, list[float]]:
-        return self.model_vars
+        """The weekly columns (``model_vars`` also holds the run-level KPIs once the run has ended)."""
+        return {c: self.model_vars[c] for c in COLUMNS}
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The weekly record, one row a week (without the run-level KPI columns)."""
+        return pd.DataFrame(self.columns)
+
+    def close(self, model: mesa.Model) -> dict[str, float]:
+        """At the horizon: the run's KPIs, also put into ``model_vars`` for ``mesa.batch_run``.
+
+        Each KPI becomes a column that is NaN on every week but the last, so the row
+        ``batch_run`` takes at the final step carries the run's results next to its weekly
+        values; a KPI named like a weekly column (``trust_mean``) comes as ``summary.trust_mean``.
+        """
+        kpis = summary(self.world, self)
+        n = len(self.model_vars["week"])
+        for name, value in {**kpis, "seed": model.params.simulation.seed}.items():
+            key = f"summary.{name}" if name in self.model_reporters else name
+            self.model_vars[key] = [math.nan] * (n - 1) + [value]
+        self.closed = (self.world.ctx.week, kpis)
+        return kpis
 
     def collect(self, model: mesa.Model) -> None:
         """Record this week's row (``model`` is the one whose world this record was built on)."""

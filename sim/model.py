@@ -136,8 +136,9 @@ class CommunityModel(mesa.Model):
         self.datacollector.collect(self)
         if c.p.simulation.check_invariants:
             invariants.check(w, self.datacollector)
-        if c.week >= c.p.simulation.horizon_weeks:
+        if c.week >= c.p.simulation.horizon_weeks and self.running:
             self.running = False
+            self.datacollector.close(self)
 
     def run(self, weeks: int | None = None) -> None:
         for _ in range(weeks if weeks is not None else self.params.simulation.horizon_weeks):
@@ -188,6 +189,9 @@ class CommunityModel(mesa.Model):
 
     def summary(self) -> dict[str, float]:
         """Key performance indicators after warm-up (flat keys)."""
+        closed = self.datacollector.closed
+        if closed is not None and closed[0] == self.world.ctx.week:
+            return dict(closed[1])
         return metrics.summary(self.world, self.datacollector)
 
     def check_invariants(self) -> None:

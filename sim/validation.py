@@ -425,11 +425,11 @@ def run_validation(out: str | Path, reps: int = 20, scale: float | None = None, 
     checks = selected(only)
     exp = experiment(all_arms(checks), reps, seed, weeks, scale)
     outcome = run_experiment(exp, Path(out) / "runs", executor=executor, workers=workers, resume=resume,
-                             progress=progress, command="cogov validate-model")
+                             progress=progress, command="cogov validate-model", report=False)
     if outcome.interrupted:
         raise KeyboardInterrupt
-    if outcome.broken or outcome.failures:
-        first = outcome.failures[0]["error"].splitlines()[0] if outcome.failures else outcome.broken
+    if outcome.failures:
+        first = outcome.failures[0]["error"].splitlines()[0]
         raise RuntimeError(f"{len(outcome.failures)} validation runs failed; first: {first}")
     res = Results(Path(out) / "runs")
     rng = np.random.default_rng(seed)

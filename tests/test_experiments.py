@@ -17,12 +17,12 @@ import sim
 from sim.cli import main
 from sim.errors import UserError
 from sim.experiments import differences, evaluate, evaluate_samples, load_experiment, mean_ci, run_seed
-from sim.experiments.spec import EXPERIMENT_DIR
+from sim.experiments.spec import shipped_experiments
 from sim.outputs import kpi_names
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*below the cost of a post:UserWarning")
 
-SHIPPED = sorted(EXPERIMENT_DIR.glob("*.yaml"))
+SHIPPED = sorted(shipped_experiments().values())
 TINY = {"population.residents": 200, "simulation.resident_agents": False}
 
 

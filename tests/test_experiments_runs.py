@@ -17,7 +17,7 @@ import yaml
 from sim.cli import main
 from sim.experiments import load_experiment, load_failures, load_results
 from sim.experiments import runner as runner_module
-from sim.experiments.spec import EXPERIMENT_DIR
+from sim.experiments.spec import EXPERIMENT_DIR, shipped_experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 SHRINK = ["--reps", "2", "--weeks", "30", "--set", "population.residents=300",
@@ -258,7 +258,7 @@ def test_compare_uses_common_random_numbers_and_paired_differences(tmp_path, cap
     assert "pay_raise" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml")))
+@pytest.mark.parametrize("name", sorted(shipped_experiments()))
 def test_shipped_experiment_runs_end_to_end_when_shrunk(name, tmp_path):
     exp = load_experiment(name)
     command = "sensitivity" if exp.kind in ("morris", "sobol") else "sweep"

@@ -184,11 +184,24 @@ def test_batch_run_takes_explicit_seeds_on_every_mesa_version():
         sim.CommunityModel(None, seed=1, rng=2)
 
 
-@pytest.mark.xfail(strict=True, reason="run-level KPI columns need the weekly record's last-week hook "
-                                       "(sim/metrics.py, requested from the model's owner)")
 def test_batch_run_rows_carry_run_level_kpis():
     rows = batch(parameters=BATCH, iterations=2)
-    assert {"sw_turnover_rate", "summary.trust_mean"} <= set(rows.columns)
+    assert {"sw_turnover_rate", "summary.trust_mean", "seed"} <= set(rows.columns)
+    fixed = {k.replace("__", "."): v for k, v in BATCH.items() if not isinstance(v, list)}
+    for _, row in rows.iterrows():
+        direct = sim.run_scenario("baseline", seed=int(row["seed"]), overrides={
+            **fixed, "workforce.salary_ratio": row["workforce__salary_ratio"]}).summary
+        assert row["sw_turnover_rate"] == direct["sw_turnover_rate"]
+        assert row["summary.trust_mean"] == direct["trust_mean"]
+
+
+def test_run_level_kpis_are_nan_before_the_last_week_and_absent_from_the_weekly_frame():
+    model = sim.CommunityModel(None, seed=3, **{k: v for k, v in BATCH.items() if not isinstance(v, list)})
+    model.run()
+    values = model.datacollector.model_vars["sw_turnover_rate"]
+    assert len(values) == 30 and all(np.isnan(values[:-1])) and values[-1] == model.summary()["sw_turnover_rate"]
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert "sw_turnover_rate" not in frame and "summary.trust_mean" not in frame and "trust_mean" in frame
 
 
 # Processes and the results store ----------------------------------------------------------------------

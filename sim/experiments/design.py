@@ -153,9 +153,16 @@ def short_name(path: str) -> str:
     return ParamPath.parse(path).name
 
 
+def _plain(v: Any) -> str:
+    """A value as a reader writes it: 60000 or 0.85, never 6e+04 (four significant digits)."""
+    if not isinstance(v, float):
+        return str(v)
+    text = f"{float(f'{v:.4g}'):f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
 def point_label(params: dict[str, Any]) -> str:
-    return ", ".join(f"{short_name(k)}={v:.4g}" if isinstance(v, float) else f"{short_name(k)}={v}"
-                     for k, v in params.items())
+    return ", ".join(f"{short_name(k)}={_plain(v)}" for k, v in params.items())
 
 
 def problem(design: LHSDesign | MorrisDesign | SobolDesign) -> dict[str, Any]:

@@ -146,12 +146,37 @@ def _check_outcomes(outcomes: list[str], source: str) -> list[str]:
     return list(outcomes) or known
 
 
+OTHER_KINDS = {"levers": "an optimisation: run it with cogov optimize"}
+"""Top-level keys of the other shipped files in ``experiments/``, and what to do with them."""
+
+
+def other_kind(path: Path) -> str | None:
+    """What a YAML file in ``experiments/`` is when it is not a sweep (``None`` for a sweep)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if isinstance(data, dict) and "design" not in data:
+        return next((what for key, what in OTHER_KINDS.items() if key in data), None)
+    return None
+
+
+def shipped_experiments() -> dict[str, Path]:
+    """The shipped sweep experiments by name (the folder also holds optimisations)."""
+    return {p.stem: p for p in sorted(EXPERIMENT_DIR.glob("*.yaml")) if other_kind(p) is None}
+
+
 def resolve_source(source: str | Path) -> Path:
     """An experiment file, or the name of a shipped experiment."""
     path = Path(source)
+    if not path.is_file() and (EXPERIMENT_DIR / f"{source}.yaml").is_file():
+        path = EXPERIMENT_DIR / f"{source}.yaml"
     if path.is_file():
+        what = other_kind(path)
+        if what:
+            raise UserError(f"is not an experiment but {what}", source=str(source))
         return path
-    shipped = {p.stem: p for p in sorted(EXPERIMENT_DIR.glob("*.yaml"))}
+    shipped = shipped_experiments()
     if str(source) in shipped:
         return shipped[str(source)]
     if path.suffix in (".yaml", ".yml") or path.parent != Path("."):

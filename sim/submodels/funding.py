@@ -23,13 +23,13 @@ smaller than a post adds up.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from .. import schema
 from ..accounts import Accounts, CommunityFund
 from ..agents import NGO, Contract, SocialWorker
+from ..errors import warn_once
 from ..schema import Scenario
 from ..state import (
     Context,
@@ -200,11 +200,11 @@ def check_affordability(labour: LabourMarket, ctx: Context) -> None:
     f = ctx.p.funding
     value = f.contract_value_per_post_yuan_year * f.budget_multiplier
     if value < cost and ctx.p.workforce.posts_per_1000_residents > 0:
-        warnings.warn(
+        warn_once(
             f"funding.contract_value_per_post_yuan_year ({value:,.0f} after budget_multiplier) "
             f"is below the cost of a post ({cost:,.0f} yuan/year at workforce.salary_ratio "
             f"{ctx.p.workforce.salary_ratio:g}); agencies will fill fewer posts than funded",
-            UserWarning, stacklevel=3)
+            UserWarning, key="contract_below_post_cost", stacklevel=3)
 
 
 def setup(rosters: Rosters, office: StreetOffice, labour: LabourMarket, accounts: Accounts, r: Residents,
