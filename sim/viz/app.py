@@ -30,6 +30,10 @@ colour_by = solara.reactive("wellbeing")
 lever_values: solara.Reactive[dict[str, float]] = solara.reactive({})
 model: solara.Reactive[CommunityModel | None] = solara.reactive(None)
 week = solara.reactive(0)
+start = solara.reactive(0)
+"""Model week at which the demo starts: the end of the scenario's warm-up (the demo shows weeks after it)."""
+start_totals: solara.Reactive[dict[str, float]] = solara.reactive({})
+"""Running totals at the demo's start, so "so far" counts from there."""
 marks: solara.Reactive[list[int]] = solara.reactive([])
 playing = solara.reactive(False)
 notes: solara.Reactive[list[str]] = solara.reactive([])
@@ -38,18 +42,20 @@ lock = threading.RLock()
 
 
 def restart() -> None:
-    """Week 0 of the chosen scenario, with the levers as they are set."""
+    """Week 0 of the demo (the settled community after the warm-up), with the levers as they are set."""
     s, _ = levers.demo_scenario(scenario.value)
     if not lever_values.value:
         lever_values.value = levers.lever_values(s)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = levers.build_model(s, seed.value, lever_values.value)
-    notes.value = [str(w.message) for w in caught]
+        m = levers.start_model(s, seed.value, lever_values.value)
+    notes.value = sorted({str(w.message) for w in caught})
     playing.value = False
     marks.value = []
+    start.value = m.week
+    start_totals.value = dict(m.datacollector.totals)
     model.value = m
-    week.value = 0
+    week.value = m.week
 
 
 def choose_scenario(name: str) -> None:
@@ -78,7 +84,7 @@ def set_lever(path: str, value: float) -> None:
     """Before the first step a lever sets the start; later it is a policy change that week."""
     lever_values.value = {**lever_values.value, path: value}
     m = model.value
-    if m is None or m.week == 0:
+    if m is None or m.week == start.value:
         restart()
     else:
         with lock:
@@ -125,7 +131,8 @@ def Controls(language: str):
                       classes=["cogov-step"], disabled=playing.value)
         solara.Button(t("reset", language), icon_name="mdi-restore", on_click=restart,
                       classes=["cogov-reset"])
-        solara.Text(t("week_now", language, n=week.value, years=week.value / 52),
+        shown = week.value - start.value
+        solara.Text(t("week_now", language, n=shown, years=shown / 52),
                     classes=["cogov-week"], style={"font-size": "1.3em", "font-weight": "bold",
                                                    "margin-left": "1em"})
 
@@ -133,10 +140,11 @@ def Controls(language: str):
 @solara.component
 def Kpis(m: CommunityModel, language: str):
     row = m.datacollector.last
-    totals = m.datacollector.totals
+    totals, before = m.datacollector.totals, start_totals.value
+    separations = sum(totals[k] - before.get(k, 0.0) for k in ("sw_quits", "sw_layoffs"))
     items = (
         ("kpi_workers", f"{len(m.workers)}"),
-        ("kpi_separations", f"{totals['sw_quits'] + totals['sw_layoffs']:.0f}"),
+        ("kpi_separations", f"{separations:.0f}"),
         ("kpi_backlog", f"{row.get('backlog', 0):.0f}"),
         ("kpi_trust", f"{float(m.residents.trust.mean()):.2f}"),
         ("kpi_volunteers", f"{int(m.volunteers.active.sum())}"),
@@ -169,7 +177,7 @@ def Page():
     _, full = levers.demo_scenario(scenario.value)
     net = solara.use_memo(lambda: draw(drawing.network_figure, m, language, colour_by.value),
                           dependencies=[m, now, language, colour_by.value, marks.value])
-    charts = solara.use_memo(lambda: draw(drawing.charts_figure, m, language, marks.value),
+    charts = solara.use_memo(lambda: draw(drawing.charts_figure, m, language, marks.value, start.value),
                              dependencies=[m, now, language, marks.value])
     with solara.Sidebar():
         solara.ToggleButtonsSingle(value=lang, classes=["cogov-lang"],

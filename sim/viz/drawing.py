@@ -144,30 +144,37 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def charts_figure(model: CommunityModel, lang: str, marks: list[int] = ()) -> Figure:
-    """Four panels of weekly series, with the weeks a lever moved as dotted lines."""
+def charts_figure(model: CommunityModel, lang: str, marks: list[int] = (), start: int = 0) -> Figure:
+    """Four panels of weekly series from model week ``start`` on (the demo's week 0), with the weeks a
+    lever moved as dotted lines."""
     fl = figure_language(lang)
     cols = model.datacollector.columns
-    weeks = np.asarray(cols["week"], dtype=float)
-    horizon = model.params.simulation.horizon_weeks
+    all_weeks = np.asarray(cols["week"], dtype=float)
+    keep = all_weeks > start
+    weeks = all_weeks[keep] - start
+
+    def shown(name: str) -> np.ndarray:
+        return np.asarray(cols[name], dtype=float)[keep]
+
+    horizon = model.params.simulation.horizon_weeks - start
     with rc_context(font_rc(lang)):
         fig = Figure(figsize=(7.6, 6.4), dpi=100, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True)
-        separations = np.cumsum(np.asarray(cols["sw_quits"]) + np.asarray(cols["sw_layoffs"]))
+        separations = np.cumsum(shown("sw_quits") + shown("sw_layoffs"))
         panels = (
-            ("panel_workforce", (("sw_headcount", cols["sw_headcount"]),
-                                 ("sw_posts_funded", cols["sw_posts_funded"]),
+            ("panel_workforce", (("sw_headcount", shown("sw_headcount")),
+                                 ("sw_posts_funded", shown("sw_posts_funded")),
                                  ("separations", separations))),
-            ("panel_needs", (("backlog", cols["backlog"]), ("waiting_list", cols["waiting_list"]))),
-            ("panel_social", (("trust_mean", cols["trust_mean"]), ("belonging_mean", cols["belonging_mean"]),
-                              ("wellbeing_mean", cols["wellbeing_mean"]))),
-            ("panel_volunteers", (("volunteers_active", cols["volunteers_active"]),)),
+            ("panel_needs", (("backlog", shown("backlog")), ("waiting_list", shown("waiting_list")))),
+            ("panel_social", (("trust_mean", shown("trust_mean")), ("belonging_mean", shown("belonging_mean")),
+                              ("wellbeing_mean", shown("wellbeing_mean")))),
+            ("panel_volunteers", (("volunteers_active", shown("volunteers_active")),)),
         )
         for ax, (title, series) in zip(axes.ravel(), panels, strict=True):
             for (key, values), colour in zip(series, SERIES_COLOURS, strict=False):
                 ax.plot(weeks, values, color=colour, lw=1.6, label=t(key, fl))
             for week in marks:
-                ax.axvline(week, color="#555555", ls=":", lw=1)
+                ax.axvline(week - start, color="#555555", ls=":", lw=1)
             ax.set_title(t(title, fl), fontsize=11)
             ax.set_xlim(0, max(52, min(horizon, int(weeks.max(initial=0)) + 4)))
             ax.grid(alpha=0.3)

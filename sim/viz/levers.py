@@ -83,6 +83,19 @@ def build_model(s: Scenario, seed: int, values: dict[str, float]) -> CommunityMo
     return CommunityModel(load_scenario(s, changes(s, values)), rng=seed)
 
 
+def start_model(s: Scenario, seed: int, values: dict[str, float]) -> CommunityModel:
+    """A settled community: built with the levers as set and run through the scenario's warm-up.
+
+    The model starts with no open needs and no burnout; the ledger, caseloads and burnout take
+    the warm-up (``simulation.warmup_weeks``, three years) to settle. A class should see a
+    working community, not that start-up, so the demo's week 0 is the end of the warm-up
+    (a second or two at the demo's sizes).
+    """
+    model = build_model(s, seed, values)
+    model.run(model.params.simulation.warmup_weeks)
+    return model
+
+
 def apply_levers(model: CommunityModel, moves: dict[str, float]) -> None:
     """Apply lever moves to a running model, as a timeline event would."""
     timeline.apply_changes(model.world, changes(model.params, moves), "lever: " + ", ".join(sorted(moves)))
