@@ -13,7 +13,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
 
 
 def test_tutorial_runs(monkeypatch, tmp_path):
-    monkeypatch.setenv("COGOV_TUTORIAL", "600,2,40")
+    monkeypatch.setenv("COGOV_TUTORIAL", "3000,2,60")
     # A non-interactive backend set in the environment would stop the notebook drawing inline.
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(NOTEBOOK, as_version=4)
