@@ -10,7 +10,7 @@ so a KPI is defined once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from .accounts import SOURCES, TRANSFERS, USES
@@ -33,11 +33,13 @@ class Kind(StrEnum):
     """Weeks or years: at least 0."""
     TERM = "term"
     """A term of a log rate: any sign, shown with three decimals."""
+    RATIO = "ratio"
+    """One amount relative to another (pay to the local wage): at least 0, shown with two decimals."""
 
 
 BOUNDS = {Kind.SHARE: (0.0, 1.0), Kind.INDEX: (0.0, 1.0), Kind.RATE: (0.0, math.inf),
           Kind.COUNT: (0.0, math.inf), Kind.MONEY: (0.0, math.inf), Kind.TIME: (0.0, math.inf),
-          Kind.TERM: (-math.inf, math.inf)}
+          Kind.TERM: (-math.inf, math.inf), Kind.RATIO: (0.0, math.inf)}
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Output:
             return "–"
         if self.kind in (Kind.SHARE, Kind.RATE):
             return f"{value:.1%}"
-        if self.kind is Kind.INDEX:
+        if self.kind in (Kind.INDEX, Kind.RATIO):
             return f"{value:.2f}"
         if self.kind is Kind.TIME:
             return f"{value:.1f}"
@@ -116,7 +118,7 @@ KPIS: tuple[Output, ...] = (
     _kpi("sw_burnout_mean", "Mean burnout", "0-1", X, "Burnout averaged over worker-weeks.", True),
     _kpi("sw_satisfaction_mean", "Mean job satisfaction", "0-1", X, "Satisfaction averaged over worker-weeks."),
     _kpi("sw_caseload_mean", "Mean caseload", "cases per worker", C, "Cases held averaged over worker-weeks."),
-    _kpi("sw_pay_ratio_mean", "Pay relative to the local average wage", "ratio", X,
+    _kpi("sw_pay_ratio_mean", "Pay relative to the local average wage", "ratio", Kind.RATIO,
          "(Salary + bonuses of the last year) / local average wage, averaged over worker-weeks."),
     *(_kpi(f"quit_term_{t}_mean", f"Quit log-rate term: {t.replace('_', ' ')}", "log rate", Kind.TERM,
            f"The {t.replace('_', ' ')} term of the log quit rate, averaged over worker-weeks (0 = neutral).")
@@ -276,11 +278,11 @@ STATE_SERIES: tuple[Output, ...] = tuple(
         ("sw_on_notice", "Workers under layoff notice", "workers", C, "Workers serving a layoff notice."),
         ("sw_first_year", "Workers in their first year", "workers", C, "Workers with under 52 weeks' tenure."),
         ("sw_certified_count", "Certified workers", "workers", C, "Workers holding the certificate."),
-        ("sw_burnout_mean", "Mean burnout", "0-1", X, "Mean burnout of the workers in post (empty with none)."),
-        ("sw_satisfaction_mean", "Mean job satisfaction", "0-1", X, "Mean satisfaction (empty with none)."),
-        ("sw_caseload_mean", "Mean caseload", "cases per worker", C, "Mean cases held (empty with none)."),
-        ("sw_pay_ratio_mean", "Pay relative to the local average wage", "ratio", X,
-         "Mean (salary + last year's bonuses) / local average wage (empty with none)."),
+        ("sw_burnout_mean", "Mean burnout", "0-1", X, "Mean burnout of the workers in post (undefined with none)."),
+        ("sw_satisfaction_mean", "Mean job satisfaction", "0-1", X, "Mean satisfaction (undefined with none)."),
+        ("sw_caseload_mean", "Mean caseload", "cases per worker", C, "Mean cases held (undefined with none)."),
+        ("sw_pay_ratio_mean", "Pay relative to the local average wage", "ratio", Kind.RATIO,
+         "Mean (salary + last year's bonuses) / local average wage (undefined with none)."),
         ("sw_payroll_per_week", "Agency payroll", "yuan/week", M,
          "Salaries with on-costs, overhead and training of the staff in post, a week."),
         ("local_wage", "Local average wage", "yuan/year", M, "The local average wage this week."),
@@ -318,6 +320,26 @@ MONEY_SERIES: tuple[Output, ...] = (
     *(_series(f"money_moved_{t}", f"Transfers {t.replace('_', ' ')}", "yuan", M,
               f"Money moved {t.replace('_', ' ')} this week.") for t in TRANSFERS),
 )
+
+_RATIOS = frozenset((
+    "cost_per_resolved_need", "dispute_resolution_share", "dispute_settled_per_meeting", "ledger_age_mean_weeks",
+    "mean_weeks_to_resolution", "resolution_rate", "sw_burnout_mean", "sw_caseload_mean", "sw_certified_share",
+    "sw_emergency_layoff_rate", "sw_expected_quit_rate", "sw_first_year_quit_rate", "sw_later_quit_rate",
+    "sw_layoff_rate", "sw_pay_ratio_mean", "sw_quit_rate", "sw_satisfaction_mean", "sw_turnover_rate",
+    "sw_vacancy_rate", "volunteer_dropout_rate", "wait_weeks_resolved",
+    *(f"quit_term_{t}_mean" for t in _TERMS), *(f"resolution_rate_{t}" for t in _TYPES),
+    *(f"wait_median_weeks_{t}" for t in _TYPES)))
+"""Means and ratios whose denominator can be zero (no workers, posts, needs or meetings measured)."""
+
+
+def _say_undefined(o: Output) -> Output:
+    if o.name not in _RATIOS or "undefined" in o.definition.lower():
+        return o
+    return replace(o, definition=f"{o.definition} Undefined (NaN) with nothing to measure it on.")
+
+
+KPIS = tuple(_say_undefined(o) for o in KPIS)
+STATE_SERIES = tuple(_say_undefined(o) for o in STATE_SERIES)
 
 WEEK = Output("week", "Week", "weeks", Kind.TIME, "Weeks since the start (the row's week has ended).")
 SERIES: tuple[Output, ...] = (WEEK, *COUNTER_SERIES, *STATE_SERIES, *MONEY_SERIES)

@@ -109,7 +109,7 @@ def test_publish_puts_the_calibration_into_a_document_with_its_stamp(calibrated,
     docs = tmp_path / "docs"
     docs.mkdir()
     doc = docs / "calibration.md"
-    doc.write_text("# Calibration\n\nBefore.\n\n<!-- calibration:tiny -->\nold\n<!-- /calibration:tiny -->\n\nAfter.\n",
+    doc.write_text("# Calibration\n\nBefore.\n\n<!-- posterior:tiny -->\nold\n<!-- /posterior:tiny -->\n\nAfter.\n",
                    encoding="utf-8")
     spec = calibrated.parent / "tiny.yaml"
     for _ in range(2):                                   # publishing again replaces the block
@@ -117,7 +117,7 @@ def test_publish_puts_the_calibration_into_a_document_with_its_stamp(calibrated,
         assert args.func(args) == 0
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Calibration\n\nBefore.") and text.rstrip().endswith("After.")
-    assert text.count("<!-- calibration:tiny -->") == 1 and "old" not in text
+    assert text.count("<!-- posterior:tiny -->") == 1 and "old" not in text
     assert calibration_stamp(spec) in text
     assert "#### Posterior" in text and "`workforce.burnout_gain`" in text
     assert "![pairs](img/calibration/tiny/pairs.png)" in text
@@ -133,10 +133,10 @@ def test_publish_refuses_a_calibration_file_that_has_changed(calibrated, tmp_pat
     spec = tmp_path / "tiny.yaml"
     spec.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
     doc = tmp_path / "calibration.md"
-    doc.write_text("<!-- calibration:tiny -->\n<!-- /calibration:tiny -->\n", encoding="utf-8")
+    doc.write_text("<!-- posterior:tiny -->\n<!-- /posterior:tiny -->\n", encoding="utf-8")
     with pytest.raises(UserError, match="another calibration"):
         publish(calibrated, doc, spec)
-    assert doc.read_text(encoding="utf-8") == "<!-- calibration:tiny -->\n<!-- /calibration:tiny -->\n"
+    assert doc.read_text(encoding="utf-8") == "<!-- posterior:tiny -->\n<!-- /posterior:tiny -->\n"
 
 
 def test_the_calibration_identity_ignores_the_defaults_it_calibrates(tmp_path):

@@ -86,8 +86,8 @@ def test_the_published_calibration_is_current():
 
 def stamped_block(path: Path, name: str) -> str:
     text = path.read_text(encoding="utf-8")
-    m = re.search(rf"<!-- calibration:{name} -->\n(.*?)<!-- /calibration:{name} -->", text, re.S)
-    assert m, f"{path.relative_to(ROOT)} has no calibration:{name} block"
+    m = re.search(rf"<!-- posterior:{name} -->\n(.*?)<!-- /posterior:{name} -->", text, re.S)
+    assert m, f"{path.relative_to(ROOT)} has no posterior:{name} block"
     stamps = re.findall(r"<!-- inputs: .*? -->", m.group(1))
-    assert stamps, f"the calibration:{name} block of {path.relative_to(ROOT)} is empty: publish the calibration"
+    assert stamps, f"the posterior:{name} block of {path.relative_to(ROOT)} is empty: publish the calibration"
     return stamps[0]

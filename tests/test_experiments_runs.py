@@ -183,8 +183,9 @@ def test_a_failing_run_is_recorded_and_the_rest_continue(reference, tmp_path, mo
 def test_dask_executor_gives_the_same_results(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     path, out_ref = reference
-    # One thread: warning capture is process-wide, so threads sharing a process could swap warnings.
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    # A worker process of its own with one thread: warning capture is process-wide, so a worker
+    # thread inside this process could record a warning the sweep's own thread gave meanwhile.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         out = tmp_path / "dask"
         assert sweep(path, out, "--executor", "dask", "--scheduler", cluster.scheduler_address) == 0

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("publish-calibration", help="put a finished calibration into the documentation",
                               description="Copy a finished calibration's summary, figures and posterior into "
-                                          "a document's <!-- calibration:NAME --> block, stamped with the model "
+                                          "a document's <!-- posterior:NAME --> block, stamped with the model "
                                           "and calibration fingerprints.")
     p.add_argument("folder", metavar="FOLDER", help="output folder of a finished cogov calibrate")
     p.add_argument("--doc", default="docs/calibration.md", help="document to update (default docs/calibration.md)")

@@ -1,7 +1,7 @@
 """Putting a finished calibration into the documentation, stamped with what it was computed from.
 
 ``cogov publish-calibration results/street --doc docs/calibration.md`` copies the
-calibration's summary into the ``<!-- calibration:street -->`` block of the document
+calibration's summary into the ``<!-- posterior:street -->`` block of the document
 (headings shifted under the document's own, figure links pointing at the copies), its
 figures to ``docs/img/calibration/street/`` and its posterior to
 ``docs/calibration/street_posterior.parquet``, where ``cogov compare --posterior`` and
@@ -22,7 +22,7 @@ from .abc_smc import MANIFEST, POSTERIOR
 from .outputs import SUMMARY
 from .spec import SPEC_FOLDER, load_calibration
 
-BLOCK = r"(<!-- calibration:{name} -->\n)(.*?)(<!-- /calibration:{name} -->)"
+BLOCK = r"(<!-- posterior:{name} -->\n)(.*?)(<!-- /posterior:{name} -->)"
 
 
 def calibration_stamp(spec: str | Path) -> str:
@@ -53,7 +53,7 @@ def publish(folder: str | Path, doc: str | Path, spec: str | Path | None = None)
     text = doc.read_text(encoding="utf-8")
     block = re.compile(BLOCK.format(name=re.escape(name)), re.S)
     if not block.search(text):
-        raise UserError(f"has no <!-- calibration:{name} --> ... <!-- /calibration:{name} --> block",
+        raise UserError(f"has no <!-- posterior:{name} --> ... <!-- /posterior:{name} --> block",
                         source=str(doc))
 
     figures = doc.parent / "img" / "calibration" / name
