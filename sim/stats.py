@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -33,6 +32,8 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL,
     m = float(x.mean())
     if n < 2:
         return m, np.nan, np.nan
+    from scipy import stats  # here, not at import: a model run needs no scipy.stats
+
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
     lo, hi = m - half, m + half
     if bounds is not None:
@@ -86,6 +87,8 @@ def difference_ci(a: np.ndarray, b: np.ndarray, paired: bool,
     if se == 0:
         return d, d, d
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    from scipy import stats
+
     half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
     return d, d - half, d + half
 

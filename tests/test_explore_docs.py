@@ -12,6 +12,7 @@ from sim.explore import docs
 from sim.explore.spec import OptimizeSpec
 from sim.explore.store import file_hash
 from sim.inputs import read_yaml
+from sim.provenance import model_fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "optimization.md"
@@ -28,6 +29,10 @@ def test_the_page_records_the_example_file_it_was_made_from(page):
     example = ROOT / record["example"]
     assert record["example"] == docs.EXAMPLE.as_posix()
     assert record["example_sha256"] == file_hash(example.read_bytes()), REGENERATE
+
+
+def test_the_page_was_made_by_the_model_as_it_is(page):
+    assert docs.recorded(page).get("model") == model_fingerprint(), REGENERATE
 
 
 def test_the_recorded_settings_are_those_of_the_example(page):

@@ -16,8 +16,9 @@ from sim.scenario import bundled_scenarios
 from sim.schema import N_TYPES, NEED_TYPES
 from sim.submodels import deliberation, needs, pay, staffing, workforce
 
-UNDEFINED_IN_SMALL_RUNS = {"deliberation_participants_per_meeting", "dispute_settled_per_meeting", "sw_first_year_quit_rate",
-                           "sw_median_completed_tenure_years", "wait_median_weeks_disputes"}
+UNDEFINED_IN_SMALL_RUNS = {"deliberation_participants_per_meeting", "dispute_settled_per_meeting",
+                           "sw_first_year_quit_rate", "sw_median_completed_tenure_years",
+                           "wait_median_weeks_disputes"}
 """KPIs a small community may leave undefined (no meeting held, nobody left, no dispute need served)."""
 
 SMALL = {"simulation": {"horizon_weeks": 30, "warmup_weeks": 5, "check_invariants": True},
@@ -253,7 +254,8 @@ def test_volunteers_drop_out_without_coordination():
 
 
 def test_enterprise_engagement_decays_without_recognition():
-    m = CommunityModel(small(enterprises={"partners_per_1000_residents": 3.75, "recruit_per_1000_residents_year": 0, "closure_per_year": 0},
+    m = CommunityModel(small(enterprises={"partners_per_1000_residents": 3.75, "recruit_per_1000_residents_year": 0,
+                                         "closure_per_year": 0},
                              workforce={"share_casework": 0.65, "share_coordination": 0.0}))
     m.run(90)
     assert len(m.agents_by_type.get(Enterprise, [])) == 0
@@ -378,7 +380,8 @@ def test_a_timeline_event_can_move_time_shares_together():
 
 
 def test_a_timeline_event_on_the_partner_count_signs_or_ends_partners_at_once():
-    m = CommunityModel(small(enterprises={"partners_per_1000_residents": 2.5, "recruit_per_1000_residents_year": 0, "closure_per_year": 0},
+    m = CommunityModel(small(enterprises={"partners_per_1000_residents": 2.5, "recruit_per_1000_residents_year": 0,
+                                         "closure_per_year": 0},
                              timeline=[{"week": 5, "set": {"enterprises.partners_per_1000_residents": 7.5}},
                                        {"week": 9, "set": {"enterprises.partners_per_1000_residents": 1.25}}]))
     m.run(5)

@@ -66,7 +66,8 @@ def reduced(tmp_path_factory):
 
 def test_reduced_suite_reports_every_check_with_its_knockout(reduced):
     out, results = reduced
-    assert [r.name for r in results] == ["admin_raises_burnout", "registered_exceed_active", "aging_partners_and_visits"]
+    assert [r.name for r in results] == ["admin_raises_burnout", "registered_exceed_active",
+                                         "aging_partners_and_visits"]
     for r in results:
         assert r.verdict in ("emerges", "by construction", "fails")
         assert math.isfinite(r.value) and math.isfinite(r.knockout_value)

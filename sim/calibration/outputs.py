@@ -65,15 +65,21 @@ def check_patterns(problem: Problem, predictive: pd.DataFrame) -> pd.DataFrame:
     """Each pattern's predictive mean and 90% interval; consistent when the interval meets the target.
 
     The share of draws inside the target is given for ranges only (a single value has width 0).
+    Draws where a pattern is undefined (no worker completed a tenure, say) are left out of its
+    summary; ``draws_defined`` says how many remain.
     """
     tail = (1 - LEVEL) / 2
     rows = []
     for kind, patterns in (("target", problem.targets), ("held-out", problem.held_out)):
         for name, target in patterns.items():
             x = predictive[name].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if not len(x):
+                x = np.array([np.nan])
             low, high = float(np.quantile(x, tail)), float(np.quantile(x, 1 - tail))
             rows.append({"kind": kind, "kpi": name, "target": target.describe(), "target_low": target.low,
                          "target_high": target.high, "source": target.source, "predictive_mean": float(x.mean()),
+                         "draws_defined": int(np.isfinite(x).sum()),
                          "predictive_low": low, "predictive_high": high,
                          "share_in_target": (float(np.mean((x >= target.low) & (x <= target.high)))
                                              if target.range is not None else float("nan")),

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..provenance import model_fingerprint
 from . import adapter
 from .optimize import STATUS_QUO, Outcome, optimize, print_line, score_describe
 from .space import Objective
@@ -292,7 +293,8 @@ def render(outcome: Outcome, manifest: dict[str, Any], example: Path, images: di
     objectives = [s.objective() for s in resolved.scores]
     simulated, seconds = _sessions(manifest)
     record = {"example": example.as_posix(), "example_sha256": manifest["file_sha256"],
-              "settings": settings(spec), "code": manifest.get("code"), "git_commit": manifest.get("git_commit"),
+              "settings": settings(spec), "model": model_fingerprint(), "code": manifest.get("code"),
+              "git_commit": manifest.get("git_commit"),
               "versions": manifest.get("versions"), "simulated_runs": simulated, "seconds": round(seconds, 1),
               "cpu_seconds_per_run": round(cpu, 3)}
 
