@@ -1,9 +1,11 @@
-"""The one build step the metadata in pyproject.toml cannot say: ship the scenarios and experiments.
+"""The one build step the metadata in pyproject.toml cannot say: ship the scenarios, experiments, posteriors.
 
 The top-level ``scenarios/`` and ``experiments/`` folders stay the files users read and
 edit; a wheel (or a non-editable install) gets copies of their YAML files under
-``sim/bundled/``, where :func:`sim.scenario.shipped_folder` finds them first. An editable
-install needs no copies: it reads the top-level folders.
+``sim/bundled/``, where :func:`sim.scenario.shipped_folder` finds them first, and the
+published posteriors of ``docs/calibration/`` go to ``sim/bundled/docs/calibration/``, so an
+experiment's ``../docs/calibration/...`` path holds in both layouts. An editable install
+needs no copies: it reads the top-level folders.
 """
 
 import shutil
@@ -14,6 +16,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 SHIPPED = ("scenarios", "experiments")
+POSTERIORS = "docs/calibration"
+"""Published posteriors, which shipped experiments name by a path relative to their own folder."""
 
 
 class BuildWithShippedFiles(build_py):
@@ -31,6 +35,13 @@ class BuildWithShippedFiles(build_py):
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
             for f in files:
+                shutil.copy2(f, target / f.name)
+        posteriors = sorted((ROOT / POSTERIORS).glob("*_posterior.parquet"))
+        if posteriors:
+            target = Path(self.build_lib) / "sim" / "bundled" / POSTERIORS
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            for f in posteriors:
                 shutil.copy2(f, target / f.name)
 
 
