@@ -338,10 +338,11 @@ def render(outcome: Outcome, manifest: dict[str, Any], example: Path, images: di
         "",
         _table(("lever", "path", "range"), [_lever_row(lever, resolved) for lever in resolved.levers]),
         "",
-        "Uncertain parameters (no calibrated posterior exists yet, so each is drawn uniformly over a plausible "
-        "range by Latin hypercube, in the manner of deep uncertainty):" if u.ranges else
-        ("Uncertain parameters: drawn from the posterior " + f"`{u.posterior}`." if u.posterior else
-         "No uncertain parameters: every draw is the scenario's own values."),
+        "Uncertain parameters (each drawn uniformly over a plausible range by Latin hypercube, in the manner "
+        "of deep uncertainty):" if u.ranges else
+        (f"Uncertain parameters: the calibrated ones, each draw a particle resampled by weight from the "
+         f"posterior `{u.posterior}` (docs/calibration.md), so the draws keep the parameters' correlations."
+         if u.posterior else "No uncertain parameters: every draw is the scenario's own values."),
         "",
     ]
     if u.ranges:
