@@ -26,6 +26,7 @@ import numpy as np
 from sim.experiments import load_experiment, load_results, run_experiment
 from sim.experiments.store import Store
 from sim.metrics import COVERAGE_WEEKS
+from sim.outputs import output
 from sim.population import build_residents
 from sim.provenance import scenarios_hash, stamp
 from sim.scenario import load_scenario
@@ -82,8 +83,13 @@ def figures(s, seed: int, summary: dict[str, float], ts) -> dict[str, float]:
     return out
 
 
-def interval(x: list[float]) -> tuple[float, float, float]:
-    m, lo, hi = mean_ci(x)
+def interval(x: list[float], kpi: str) -> tuple[float, float, float]:
+    """Mean and 95% interval, kept inside the quantity's range (every derived quantity here is at least 0)."""
+    try:
+        bounds = output(kpi).bounds
+    except KeyError:
+        bounds = (0.0, math.inf)
+    m, lo, hi = mean_ci(x, bounds=bounds)
     return (m, m, m) if math.isnan(lo) else (m, lo, hi)
 
 
@@ -99,7 +105,7 @@ class Row:
     def model(self, runs: dict[str, list[dict[str, float]]]) -> str:
         if self.arm is None or self.kpi is None:
             return "not modelled"
-        m, lo, hi = interval([r[self.kpi] for r in runs[self.arm]])
+        m, lo, hi = interval([r[self.kpi] for r in runs[self.arm]], self.kpi)
         if lo == hi:
             return self.form.format(m)
         return f"{self.form.format(m)} [{self.form.format(lo)}, {self.form.format(hi)}]"
