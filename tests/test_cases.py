@@ -80,7 +80,7 @@ def test_the_document_has_a_block_for_every_case():
     cases = load_cases()
     doc = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
     for case in cases.CASES:
-        block = rf"<!-- cases:{case} -->\n\d+ replications.*?<!-- /cases:{case} -->"
+        block = rf"<!-- cases:{case} -->\n(<!-- inputs: .*? -->\n+)?\d+ replications.*?<!-- /cases:{case} -->"
         assert re.search(block, doc, re.S), case
 
 

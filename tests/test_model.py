@@ -340,7 +340,8 @@ def test_summary_counts_conserve_needs_and_people():
     assert t["needs_arisen"] == ended + m.needs.open.sum()
     assert t["sw_hires"] - t["sw_quits"] - t["sw_layoffs"] == len(m.workers) - m.datacollector.headcount_start
     summary = m.summary()
-    assert all(math.isfinite(v) for k, v in summary.items() if k not in UNDEFINED_IN_SMALL_RUNS)
+    assert all(math.isfinite(v) for k, v in summary.items()
+               if k not in UNDEFINED_IN_SMALL_RUNS and "undefined" not in outputs.output(k).definition.lower())
     for o in outputs.KPIS:
         lo, hi = o.bounds
         assert math.isnan(summary[o.name]) or lo <= summary[o.name] <= hi, o.name
