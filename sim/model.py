@@ -21,6 +21,7 @@ from .params import ParamPath
 from .population import build_residents
 from .scenario import load_scenario
 from .schema import Scenario
+from .seeds import run_seed
 from .state import (
     Context,
     Disputes,
@@ -74,8 +75,6 @@ class CommunityModel(mesa.Model):
             if seed is None and rng is None and not _seed_given(overrides):
                 replication = batch_replication()
                 if replication is not None:
-                    from .experiments.seeds import run_seed
-
                     seed = run_seed(s.simulation.seed, replication)
             s = load_scenario(s, seed=seed).model_copy(deep=True)
         except UserError as exc:

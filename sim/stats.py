@@ -20,6 +20,15 @@ import pandas as pd
 LEVEL = 0.95
 
 
+def t_critical(n: int, level: float = LEVEL) -> float:
+    """Two-sided Student-t critical value for a mean over ``n`` replications (NaN below two)."""
+    if n < 2:
+        return float("nan")
+    from scipy import stats  # here, not at import: a model run needs no scipy.stats
+
+    return float(stats.t.ppf(0.5 + level / 2, n - 1))
+
+
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL,
             bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean and the two ends of its t interval (NaN ends with fewer than two values), the ends clipped
@@ -32,9 +41,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL,
     m = float(x.mean())
     if n < 2:
         return m, np.nan, np.nan
-    from scipy import stats  # here, not at import: a model run needs no scipy.stats
-
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(t_critical(n, level) * x.std(ddof=1) / np.sqrt(n))
     lo, hi = m - half, m + half
     if bounds is not None:
         lo, hi = max(lo, bounds[0]), min(hi, bounds[1])

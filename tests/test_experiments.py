@@ -211,7 +211,8 @@ def test_bad_experiment_exits_2_with_one_line(tmp_path, capsys, data, needle):
 
 
 @pytest.mark.parametrize("text,needle", [("name: x\ndesign: [1\n", "malformed YAML"),
-                                         ("- a\n- b\n", "mapping"), ("", "mapping")])
+                                         ("- a\n- b\n", "mapping"), ("", "mapping"),
+                                         ("name: x\nname: y\n", "key 'name' appears twice")])
 def test_unreadable_experiment_exits_2(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.yaml"
     path.write_text(text)

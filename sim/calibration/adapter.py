@@ -15,13 +15,13 @@ from pydantic.fields import FieldInfo
 
 from ..errors import UserError
 from ..experiments.runner import check_executor, open_executor, stop_now
-from ..experiments.seeds import SEED_BITS
 from ..inputs import describe_field
 from ..outputs import kpi_names
 from ..params import ParamPath
 from ..run import run_scenario, versions
 from ..scenario import load_scenario, scenario_hash
 from ..schema import Scenario
+from ..seeds import SEED_BITS
 
 __all__ = ["SEED_BITS", "ScenarioSimulator", "SchemaField", "UserError", "check_executor", "check_path", "kpi_names",
            "library_versions", "load_scenario", "open_executor", "scenario_hash", "schema_field",

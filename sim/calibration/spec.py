@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ..inputs import read_yaml
 from . import adapter, priors
 from .adapter import UserError
 from .problem import PRIOR_KINDS, LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
@@ -103,38 +104,9 @@ class ResolvedCalibration:
     problem: Problem
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loading that refuses a key given twice (PyYAML would keep the last silently)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice",
-                                                        key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_mapping(path: Path) -> dict[str, Any]:
-    """One YAML mapping, read safely."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
-    except FileNotFoundError:
-        raise UserError("calibration file not found", source=str(path)) from None
-    except IsADirectoryError:
-        raise UserError("is a folder, not a YAML file", source=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"malformed YAML{where}: {problem}", source=str(path)) from None
-    if not isinstance(data, dict):
-        raise UserError(f"a calibration is a YAML mapping, got {type(data).__name__}", source=str(path))
-    return data
+    """One calibration file: the project's one YAML reader (safe, a key given twice refused)."""
+    return read_yaml(path, "calibration")
 
 
 def _hint(word: str, allowed: list[str]) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..params import ParamPath
-from .seeds import design_seed
+from ..seeds import design_seed
 
 
 class Section(BaseModel):

@@ -22,7 +22,7 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 from ..figures import WARMUP_COLOUR, money_unit, readable_on  # noqa: E402
 from ..outputs import Kind, output  # noqa: E402
 from ..params import ParamPath  # noqa: E402
-from .report import bounds_of, clip, format_value, param_label, param_value, short_label  # noqa: E402
+from .formatting import bounds_of, clip, format_value, param_label, param_value, short_label  # noqa: E402
 
 PERCENT = (Kind.SHARE, Kind.RATE)
 

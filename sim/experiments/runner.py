@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import UserError, each_run_warns, renamed
 from ..run import run_scenario
-from .seeds import run_seed
+from ..seeds import run_seed
 from .spec import ResolvedExperiment
 from .store import Store
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..seeds import design_seed
 from ..stats import LEVEL
 from .design import MorrisDesign, SobolDesign, problem
-from .seeds import design_seed
 from .spec import Experiment
 
 RESAMPLES = 1000

@@ -337,7 +337,7 @@ def runner():
 
 
 def run_seed(master: int, replication: int, point: int | None = None) -> int:
-    from ..experiments.seeds import run_seed as seed_of
+    from ..seeds import run_seed as seed_of
 
     return seed_of(master, replication, point)
 
