@@ -50,6 +50,8 @@ KNOWN: dict[tuple[str, str], str] = {}
 """Blocks of documents this suite's owners do not edit that cannot run as they stand, until their
 owners mark them (each is a skip, named here)."""
 TIMEOUT = 300
+DEGENERATE = "no social workers in post"
+"""The warning of a run that funds no post: an example that shows it shows nothing."""
 
 
 @dataclass
@@ -220,10 +222,8 @@ def chains(doc: Path) -> list[list[Block]]:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda p: p.name)
-def test_every_block_of_the_document_runs(doc, tmp_path):
-    folder = workspace(tmp_path)
+def problems_of(doc: Path, folder: Path) -> list[str]:
+    """What is wrong with the runnable blocks of ``doc`` (empty when every block does what it shows)."""
     problems = []
     for chain in chains(doc):
         code = ""
@@ -237,7 +237,35 @@ def test_every_block_of_the_document_runs(doc, tmp_path):
             problems.append(f"{where}: passes now; remove its 'test: xfail' comment")
         elif not ok and not expected_failure:
             problems.append(f"{where} ({kind(last)}) failed:\n{ran}\n--- output ---\n{output}")
+        elif DEGENERATE in output:
+            problems.append(f"{where} ({kind(last)}) ran a community with no social workers, where every "
+                            f"outcome that matters is undefined; give it settings that fund posts:\n{ran}")
+    return problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda p: p.name)
+def test_every_block_of_the_document_runs(doc, tmp_path):
+    problems = problems_of(doc, workspace(tmp_path))
     assert not problems, "\n\n".join(problems)
+
+
+def test_an_example_without_social_workers_is_reported(tmp_path):
+    doc = tmp_path / "z.md"
+    doc.write_text("```python\nprint('warning: no social workers in post after warm-up')\n```\n", encoding="utf-8")
+    (problem,) = problems_of(doc, tmp_path)
+    assert "no social workers" in problem and problem.startswith("z.md:1 ")
+
+
+@pytest.mark.skipif(not os.environ.get("COGOV_FROM_WHEEL"), reason="set by .ci/run when it runs the examples "
+                                                                   "from an installed wheel")
+def test_the_examples_run_from_the_installed_wheel_not_the_source_tree():
+    import sim
+
+    assert ROOT not in Path(sim.__file__).resolve().parents, f"sim imported from the source tree: {sim.__file__}"
+    done = subprocess.run([sys.executable, "-c", "import sim; print(sim.__file__)"], cwd=Path(os.sep),
+                          env=environment(), capture_output=True, text=True, check=True)
+    assert "site-packages" in done.stdout, done.stdout
 
 
 # The rules themselves -------------------------------------------------------------------------------

@@ -116,6 +116,16 @@ def test_ci_installs_every_extra_in_both_environments_and_checks_the_wheel():
     assert re.search(r'^  OTHER_PYTHON=\S+ run_suite "\$PY312" py312$', ci, re.MULTILINE)
     assert re.search(r"^check_wheel ", ci, re.MULTILINE)
     assert re.search(r'python"? -m sim run baseline', ci)
+    # Every README and docs example also runs from the installed wheel, after each Python's suite.
+    assert len(re.findall(r"^\s*check_wheel ", ci, re.MULTILINE)) == 2
+    assert re.search(r'COGOV_FROM_WHEEL=1 "\$venv/bin/pytest" .*tests/test_docs_examples\.py', ci)
+
+
+def test_the_set_example_in_the_help_has_social_workers():
+    from sim.experiments.commands import SET_EXAMPLE
+
+    sizes = [int(n) for n in re.findall(r"population\.residents=(\d+)", SET_EXAMPLE)]
+    assert sizes and min(sizes) >= 3000, "a --set example small enough to fund no post shows nothing"
 
 
 def test_source_checkout_reads_the_top_level_folders():

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from sim import validation
 from sim.cli import main
 from sim.stats import bootstrap_ratio, mean_ci
 from sim.validation import CHECKS, Check, Estimate, all_arms, run_validation, selected, write_report
@@ -92,3 +93,18 @@ def test_validate_model_rejects_bad_arguments(capsys):
 def test_selected_keeps_report_order():
     assert [c.name for c in selected(["deliberation_trust", "baseline_turnover"])] == ["baseline_turnover",
                                                                                         "deliberation_trust"]
+
+
+def test_validate_model_shows_progress_unless_told_not_to(tmp_path, monkeypatch):
+    """A long study shows a progress bar with ETA by default (the runner draws it)."""
+    seen: list[bool] = []
+
+    def fake(out, *, progress=False, **kwargs):
+        seen.append(progress)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(validation, "run_validation", fake)
+    for extra in ([], ["--no-progress"]):
+        with pytest.raises(SystemExit):
+            main(["validate-model", "--out", str(tmp_path / f"v{len(seen)}"), "--workers", "1", *extra])
+    assert seen == [True, False]
