@@ -99,9 +99,14 @@ class Tally:
         need type)."""
 
     def left_ledger(self, found_week: np.ndarray, week: int, resolved: bool, types: np.ndarray) -> None:
-        if len(found_week):
-            self.waits.append(np.column_stack((found_week, week - found_week,
-                                               np.full(len(found_week), int(resolved)), types)))
+        n = len(found_week)
+        if n:
+            rows = np.empty((n, 4), dtype=np.result_type(found_week, types, np.int64))
+            rows[:, 0] = found_week
+            rows[:, 1] = week - found_week
+            rows[:, 2] = int(resolved)
+            rows[:, 3] = types
+            self.waits.append(rows)
 
     def add(self, key: str, value: float) -> None:
         self.counts[key] += value

@@ -28,6 +28,12 @@ COUNTERS = tuple(o.name for o in outputs.COUNTER_SERIES if o.name not in TYPED)
 STATES = tuple(o.name for o in outputs.STATE_SERIES)
 MONEY = tuple(o.name for o in outputs.MONEY_SERIES)
 COLUMNS = tuple(o.name for o in outputs.SERIES)
+TYPE_COLUMNS = tuple((f"arisen_{t}", f"resolved_{t}", f"ended_unresolved_{t}") for t in NEED_TYPES)
+BACKLOG_COLUMNS = tuple(f"backlog_{t}" for t in NEED_TYPES)
+MONEY_IN = (tuple(f"money_in_{s}" for s in SOURCES), SOURCES)
+MONEY_OUT = (tuple(f"money_out_{u}" for u in USES), USES)
+MONEY_MOVED = (tuple(f"money_moved_{m}" for m in TRANSFERS), TRANSFERS)
+"""Column names of the weekly record's per-type and money columns, built once (with the keys they read)."""
 COVERAGE_WEEKS = 13
 """A vulnerable resident counts as covered if contacted (visited, served, or at an activity)
 in the last quarter."""
@@ -95,15 +101,14 @@ class WeeklyRecord(mesa.DataCollector):
         workers = world.rosters.workers
         ngos = world.rosters.ngos
         row: dict[str, float] = {"week": ctx.week}
-        counts = t.counts
+        counts, totals = t.counts, self.totals
         for c in COUNTERS:
-            row[c] = float(counts.get(c, 0.0))
-        for k, name in enumerate(NEED_TYPES):
-            row[f"arisen_{name}"] = float(t.arisen_by_type[k])
-            row[f"resolved_{name}"] = float(t.resolved_by_type[k])
-            row[f"ended_unresolved_{name}"] = float(t.exited_by_type[k])
-        for c in COUNTERS:
-            self.totals[c] += row[c]
+            row[c] = value = float(counts.get(c, 0.0))
+            totals[c] += value
+        for k, (arisen, resolved, ended) in enumerate(TYPE_COLUMNS):
+            row[arisen] = float(t.arisen_by_type[k])
+            row[resolved] = float(t.resolved_by_type[k])
+            row[ended] = float(t.exited_by_type[k])
         if t.waits:
             self.waits.append(np.concatenate(t.waits))
         n_w = len(workers)
@@ -133,8 +138,8 @@ class WeeklyRecord(mesa.DataCollector):
         row["waiting_list"] = float(np.count_nonzero(needs.worker[listed] < 0))
         row["ledger_age_sum"] = float(ctx.week * len(listed) - needs.found_week[listed].sum(dtype=np.int64))
         by_type = np.bincount(listed % N_TYPES, minlength=N_TYPES)
-        for k, name in enumerate(NEED_TYPES):
-            row[f"backlog_{name}"] = float(by_type[k])
+        for k, name in enumerate(BACKLOG_COLUMNS):
+            row[name] = float(by_type[k])
         row["trust_mean"] = float(r.trust.mean())
         row["belonging_mean"] = float(r.belonging.mean())
         row["wellbeing_mean"] = float(r.wellbeing.mean())
@@ -151,14 +156,12 @@ class WeeklyRecord(mesa.DataCollector):
         row["coverage_vulnerable"] = _share(r.last_contact[self.vulnerable] >= since)
         row["coverage_elderly_alone"] = _share(r.last_contact[self.elder_alone] >= since)
         acc = world.accounts
-        for s in SOURCES:
-            row[f"money_in_{s}"] = acc.week_in[s]
-        for u in USES:
-            row[f"money_out_{u}"] = acc.week_out[u]
-        for m in TRANSFERS:
-            row[f"money_moved_{m}"] = acc.week_moved[m]
+        for (name, key), held in ((MONEY_IN, acc.week_in), (MONEY_OUT, acc.week_out), (MONEY_MOVED, acc.week_moved)):
+            for column, k in zip(name, key, strict=True):
+                row[column] = held[k]
+        model_vars = self.model_vars
         for c in COLUMNS:
-            self.model_vars[c].append(row[c])
+            model_vars[c].append(row[c])
         self.last = row
 
 

@@ -153,8 +153,10 @@ class Outlook:
         outflow = np.zeros(weeks)
         self.kept_payroll = 0.0
         self.costs: dict[int, float] = {}
+        on_costs, training = 1.0 + ctx.p.workforce.on_cost_share, pay.training_cost_per_year(ctx)
         for w in staff:
-            cost = self.costs[w.wid] = worker_cost_per_week(w, overhead, ctx)
+            # worker_cost_per_week, with what is the same for every worker taken out of the loop
+            cost = self.costs[w.wid] = (w.salary * on_costs + overhead + training) / 52.0
             if w.notice_until is None:
                 self.kept_payroll += cost
             else:
@@ -268,8 +270,11 @@ def recruit(rosters: Rosters, labour: LabourMarket, r: Residents, ctx: Context) 
             ngo.posts_target = len(staff)  # no hiring while layoff notices run
         else:
             cap = math.inf if ctx.p.funding.surplus_use == "posts" else c.posts
-            outlook = Outlook(ngo, everyone, labour, r, ctx, planning=True)
-            ngo.posts_target = int(min(len(staff) + outlook.affordable_new(), max(cap, len(staff))))
+            if len(staff) >= cap:
+                ngo.posts_target = len(staff)  # every funded post filled: no new post, whatever the budget
+            else:
+                outlook = Outlook(ngo, everyone, labour, r, ctx, planning=True)
+                ngo.posts_target = int(min(len(staff) + outlook.affordable_new(), max(cap, len(staff))))
         staffing.hire(rosters, labour, ngo, ngo.posts_target, r, ctx, staff_kept=len(staff))
 
 
