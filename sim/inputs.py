@@ -10,6 +10,7 @@ the command line, which prints it and exits with code 2.
 from __future__ import annotations
 
 import difflib
+import enum
 import math
 import re
 import reprlib
@@ -159,20 +160,39 @@ def item_model(annotation: Any) -> type[BaseModel] | None:
     return members[0] if len(members) == 1 else None
 
 
+def _tag_field(model: type[BaseModel]) -> str | None:
+    """The field that tells the members of a discriminated union apart: the one whose type is a single
+    literal (``kind: Literal["grid"]`` in a design, ``type: Literal["real"]`` in a lever)."""
+    for name, info in model.model_fields.items():
+        if typing.get_origin(info.annotation) is typing.Literal and len(typing.get_args(info.annotation)) == 1:
+            return name
+    return None
+
+
 def _tag_of(model: type[BaseModel]) -> str | None:
-    """The value of a discriminated section's ``kind`` (``Literal["grid"]`` -> "grid")."""
-    info = model.model_fields.get("kind")
-    args = typing.get_args(info.annotation) if info is not None else ()
-    return str(args[0]) if len(args) == 1 else None
+    """The value of a discriminated section's tag (``Literal["grid"]`` -> "grid")."""
+    name = _tag_field(model)
+    return str(typing.get_args(model.model_fields[name].annotation)[0]) if name is not None else None
+
+
+def _keyed(annotation: Any) -> bool:
+    """Whether a field is a mapping from names to values (its next location part is a key)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return typing.get_origin(annotation) is dict
 
 
 def walk(root: type[BaseModel], loc: Iterable[Any]) -> tuple[FieldInfo | None, list[type[BaseModel]]]:
-    """The field at a location of ``root`` (list indices and union tags skipped) and the sections it
-    holds: one, or the members of a union until a tag picks one."""
+    """The field at a location of ``root`` (list indices, mapping keys and union tags skipped) and the
+    sections it holds: one, or the members of a union until a tag picks one."""
     models: list[type[BaseModel]] = [root]
     info: FieldInfo | None = None
+    key_next = False
     for part in loc:
         if isinstance(part, int) or str(part).isdigit():
+            continue
+        if key_next:
+            key_next = False
             continue
         tagged = [m for m in models if _tag_of(m) == part]
         if tagged and not any(part in m.model_fields for m in models):
@@ -183,6 +203,7 @@ def walk(root: type[BaseModel], loc: Iterable[Any]) -> tuple[FieldInfo | None, l
             return None, []
         info = owner.model_fields[part]
         models = _members(info.annotation)
+        key_next = _keyed(info.annotation)
     return info, models
 
 
@@ -198,6 +219,10 @@ def describe_field(info: FieldInfo) -> str:
     """What a field accepts, e.g. 'a number from 0 to 1 [share]'."""
     ann = info.annotation
     kind = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(ann)
+    if kind is None and isinstance(ann, type) and issubclass(ann, enum.Enum):
+        kind = "one of " + ", ".join(repr(m.value) for m in ann)
+    elif kind is None and typing.get_origin(ann) is typing.Literal:
+        kind = "one of " + ", ".join(repr(v) for v in typing.get_args(ann))
     if kind is None:
         model = item_model(ann)
         if model is not None and typing.get_origin(ann) is list:
@@ -231,25 +256,36 @@ def loc_text(root: type[BaseModel], loc: Iterable[Any]) -> str:
     """A location as the file writes it: ``design.parameters``, ``timeline[0].week``."""
     out = ""
     models: list[type[BaseModel]] = [root]
+    key_next = False
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+            continue
+        if key_next:
+            key_next = False
+            out += f".{part}" if out else str(part)
             continue
         tagged = [m for m in models if _tag_of(m) == part]
         if tagged and not any(part in m.model_fields for m in models):
             models = tagged
             continue
         owner = next((m for m in models if part in m.model_fields), None)
-        models = _members(owner.model_fields[part].annotation) if owner is not None else []
+        annotation = owner.model_fields[part].annotation if owner is not None else None
+        models = _members(annotation) if owner is not None else []
+        key_next = owner is not None and _keyed(annotation)
         out += f".{part}" if out else str(part)
     return out
 
 
-def format_validation_error(exc: ValidationError, source: str, root: type[BaseModel]) -> UserError:
+def format_validation_error(exc: ValidationError, source: str, root: type[BaseModel],
+                            nouns: Mapping[str, str] | None = None) -> UserError:
     """One validation error as one line: field, what was given, what is allowed.
 
     An unknown key is reported first (a misspelled key also makes the intended
-    one look missing), and a missing key last (a wrong value says more).
+    one look missing), and a missing key last (a wrong value says more). Every
+    input file (scenario, experiment, calibration, optimisation) is reported
+    through here; ``nouns`` names a union's tag in words where the field name
+    alone says too little (``{"type": "lever type"}``).
     """
     errors = exc.errors()
     err = min(errors, key=lambda e: {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1))
@@ -263,11 +299,14 @@ def format_validation_error(exc: ValidationError, source: str, root: type[BaseMo
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         _, members = walk(root, loc)
         tags = [t for t in (_tag_of(m) for m in members) if t]
+        key = next((k for k in map(_tag_field, members) if k), "kind")
+        noun = (nouns or {}).get(key, key)
         tag = (err.get("ctx") or {}).get("tag")
         if tag is None:
-            return UserError(f"needs a 'kind'; allowed: {', '.join(tags)}", source=source,
-                             field=f"{field}.kind" if field else "kind")
-        return UserError(f"unknown kind '{tag}'{hint(str(tag), tags)}", source=source, field=field)
+            return UserError(f"needs a '{key}'; allowed: {', '.join(tags)}", source=source,
+                             field=f"{field}.{key}" if field else key)
+        return UserError(f"unknown {noun} '{tag}'{hint(str(tag), tags)}", source=source,
+                         field=f"{field}.{key}" if field else key)
     if kind == "missing":
         return UserError("is required but missing", source=source, field=field)
     msg = err["msg"]

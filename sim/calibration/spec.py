@@ -46,7 +46,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..inputs import read_yaml
+from ..inputs import format_validation_error, read_yaml
 from . import adapter, priors
 from .adapter import UserError
 from .problem import PRIOR_KINDS, LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
@@ -136,33 +136,9 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
 
 
 def format_error(exc: ValidationError, source: str) -> UserError:
-    """One validation error as one line: where, what was given, what is allowed.
-
-    An unknown field comes first (a misspelled key also makes the intended one
-    look missing), a missing one last.
-    """
-    err = min(exc.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1))
-    loc = tuple(err["loc"])
-    where = _where(loc) or None
-    kind = err["type"]
-    given = repr(err.get("input"))
-    given = given if len(given) <= 60 else given[:57] + "..."
-    if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
-        return UserError(f"unknown field '{loc[-1]}'{_hint(str(loc[-1]), allowed) if allowed else ''}",
-                         source=source, field=where)
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tag = (err.get("ctx") or {}).get("tag")
-        what = (f"unknown prior '{tag}'{_hint(str(tag), list(PRIOR_KINDS))}" if tag
-                else f"needs 'prior'; allowed: {', '.join(PRIOR_KINDS)}")
-        return UserError(what, source=source, field=where)
-    if kind == "missing":
-        return UserError("required field is missing", source=source, field=where)
-    msg = err["msg"]
-    msg = msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
-    if kind.startswith("value_error"):
-        return UserError(msg, source=source, field=where)
-    return UserError(f"{msg[0].lower()}{msg[1:]}, got {given}", source=source, field=where)
+    """One validation error as one line: the project's one formatter
+    (:func:`sim.inputs.format_validation_error`)."""
+    return format_validation_error(exc, source, CalibrationSpec)
 
 
 def _base_source(name: str, folder: Path) -> str:

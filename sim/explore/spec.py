@@ -75,6 +75,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..inputs import format_validation_error
 from . import adapter
 from .adapter import UserError
 from .space import Direction, Lever, Objective
@@ -354,62 +355,11 @@ def _hint(word: str, allowed: Sequence[str]) -> str:
     return f"; allowed: {', '.join(allowed)}" if allowed else ""
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], type[BaseModel] | None]:
-    """The location without pydantic's union tags, and the model that holds its last part."""
-    model: type[BaseModel] | None = OptimizeSpec
-    sections = {"budget": BudgetSpec, "uncertainty": UncertaintySpec, "search": SearchSpec, "discover": DiscoverSpec}
-    clean: list[Any] = []
-    for i, part in enumerate(loc):
-        if i == 2 and loc[0] == "levers" and part in LEVER_TYPES:
-            model = LEVER_TYPES[part]
-            continue
-        if i == 3 and loc[0] == "objectives" and loc[2] == "robustness" and part in ROBUSTNESS_METRICS:
-            model = ROBUSTNESS_METRICS[part]
-            continue
-        clean.append(part)
-        if i == 0:
-            model = sections.get(part)
-        elif i == 1 and loc[0] == "objectives":
-            model = ObjectiveSpec
-        elif i == 2 and loc[0] == "objectives" and part == "robustness":
-            model = None
-    return tuple(clean), model
-
-
-def _where(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def format_error(exc: ValidationError, source: str) -> UserError:
-    """One validation error as one line naming the field; an unknown field first, a missing one last."""
-    err = min(exc.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1))
-    raw = tuple(err["loc"])
-    kind = err["type"]
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        key = "type" if raw[0] == "levers" else "metric"
-        allowed = list(LEVER_TYPES if key == "type" else ROBUSTNESS_METRICS)
-        tag = (err.get("ctx") or {}).get("tag")
-        what = (f"unknown {'lever type' if key == 'type' else 'robustness metric'} '{tag}'{_hint(str(tag), allowed)}"
-                if tag is not None else f"is required; allowed: {', '.join(allowed)}")
-        return UserError(what, source=source, field=_where((*raw, key)))
-    loc, model = _clean_loc(raw)
-    where = _where(loc) or None
-    if kind == "extra_forbidden":
-        holder = _clean_loc(raw[:-1])[1] if len(raw) > 1 else OptimizeSpec
-        allowed = list(holder.model_fields) if holder is not None else []
-        return UserError(f"unknown field '{loc[-1]}'{_hint(str(loc[-1]), allowed)}", source=source, field=where)
-    if kind == "missing":
-        return UserError("is required but missing", source=source, field=where)
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        return UserError(msg[len("Value error, "):], source=source, field=where)
-    given = repr(err.get("input"))
-    given = given if len(given) <= 60 else given[:57] + "..."
-    msg = msg[0].lower() + msg[1:]
-    return UserError(f"{msg.replace('input should be', 'must be')}, got {given}", source=source, field=where)
+    """One validation error as one line naming the field: the project's one formatter
+    (:func:`sim.inputs.format_validation_error`), with the union tags named in words."""
+    return format_validation_error(exc, source, OptimizeSpec,
+                                   nouns={"type": "lever type", "metric": "robustness metric"})
 
 
 # Checking against the schema, the KPIs and the budget --------------------------------------------------------------
