@@ -36,7 +36,6 @@ bounds; a uniform one, or explicit bounds, must lie inside them.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,10 +45,10 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..inputs import format_validation_error, read_yaml
+from ..inputs import format_validation_error, hint, read_yaml
 from . import adapter, priors
 from .adapter import UserError
-from .problem import PRIOR_KINDS, LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
+from .problem import LogNormalPrior, NormalPrior, Prior, Problem, Schedule, Target, UniformPrior
 
 SPEC_FOLDER = Path(__file__).resolve().parents[2] / "experiments" / "calibration"
 """The project's calibration files (in a source checkout)."""
@@ -107,32 +106,6 @@ class ResolvedCalibration:
 def read_mapping(path: Path) -> dict[str, Any]:
     """One calibration file: the project's one YAML reader (safe, a key given twice refused)."""
     return read_yaml(path, "calibration")
-
-
-def _hint(word: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(word, allowed, n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if part in PRIOR_KINDS and out.startswith("parameters."):
-            continue
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
-    """The fields allowed where an unknown one was given."""
-    if not loc:
-        return list(CalibrationSpec.model_fields)
-    if loc[0] == "parameters" and len(loc) == 3:
-        kinds = {"uniform": UniformPrior, "normal": NormalPrior, "lognormal": LogNormalPrior}
-        return list(kinds[loc[2]].model_fields) if loc[2] in kinds else []
-    if loc[0] in ("targets", "held_out") and len(loc) == 2:
-        return list(Target.model_fields)
-    return []
 
 
 def format_error(exc: ValidationError, source: str) -> UserError:
@@ -194,7 +167,7 @@ def _check_kpis(patterns: Mapping[str, Target], key: str, source: str) -> None:
     known = adapter.kpi_names()
     for name in patterns:
         if name not in known:
-            raise UserError(f"unknown KPI '{name}'{_hint(name, known)}", source=source, field=f"{key}.{name}")
+            raise UserError(f"unknown KPI '{name}'{hint(name, known)}", source=source, field=f"{key}.{name}")
 
 
 def _check_support(base: Mapping[str, Any], bounded: dict[str, Any], source: str) -> None:

@@ -66,7 +66,6 @@ then searched for the conditions under which it fails (PRIM and CART).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +74,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..inputs import format_validation_error
+from ..inputs import format_validation_error, hint
 from . import adapter
 from .adapter import UserError
 from .space import Direction, Lever, Objective
@@ -145,7 +144,6 @@ class BoolLever(_Section):
 
 
 LeverSpec = Annotated[RealLever | IntegerLever | ChoiceLever | BoolLever, Field(discriminator="type")]
-LEVER_TYPES = {"real": RealLever, "integer": IntegerLever, "choice": ChoiceLever, "bool": BoolLever}
 
 
 class BudgetSpec(_Section):
@@ -213,8 +211,6 @@ class MeanAndSpreadRobustness(_Section):
 
 Robustness = Annotated[MeanRobustness | PercentileRobustness | WorstRobustness | SatisficingRobustness
                        | MeanAndSpreadRobustness, Field(discriminator="metric")]
-ROBUSTNESS_METRICS = {"mean": MeanRobustness, "percentile": PercentileRobustness, "worst": WorstRobustness,
-                      "satisficing": SatisficingRobustness, "mean_and_spread": MeanAndSpreadRobustness}
 
 
 class ObjectiveSpec(_Section):
@@ -346,13 +342,6 @@ class ResolvedOptimize:
 def read_mapping(path: Path) -> dict[str, Any]:
     """One YAML mapping, read by the package's one reader (safe, a key given twice refused); any problem is one line."""
     return adapter.read_yaml(path, "optimisation")
-
-
-def _hint(word: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(allowed), n=1)
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; allowed: {', '.join(allowed)}" if allowed else ""
 
 
 def format_error(exc: ValidationError, source: str) -> UserError:
@@ -644,7 +633,7 @@ def validate_optimize(spec: OptimizeSpec, source: str, *, known_kpis: KnownKpis,
     for i, objective in enumerate(spec.objectives):
         where = f"objectives[{i}]"
         if objective.kpi not in known:
-            raise UserError(f"unknown KPI '{objective.kpi}'{_hint(objective.kpi, known)}", source=source,
+            raise UserError(f"unknown KPI '{objective.kpi}'{hint(objective.kpi, known)}", source=source,
                             field=f"{where}.kpi")
         span = _score_range(objective, bounds.get(objective.kpi), source, where)
         for score in _scores_of(objective, span):
@@ -660,7 +649,7 @@ def validate_optimize(spec: OptimizeSpec, source: str, *, known_kpis: KnownKpis,
         from .discover import parse_fail
 
         if spec.discover.kpi not in known:
-            raise UserError(f"unknown KPI '{spec.discover.kpi}'{_hint(spec.discover.kpi, known)}", source=source,
+            raise UserError(f"unknown KPI '{spec.discover.kpi}'{hint(spec.discover.kpi, known)}", source=source,
                             field="discover.kpi")
         try:
             fail = parse_fail(spec.discover.fail)
