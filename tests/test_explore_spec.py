@@ -198,7 +198,8 @@ REFUSED = [
      "discover.kpi", "unknown KPI 'turnover'"),
     ("discover with a bad rule", lambda d: d.__setitem__("discover", {"kpi": "sw_turnover_rate", "fail": "high"}),
      "discover.fail", "expected a comparison"),
-    ("no draws", lambda d: d["uncertainty"].__setitem__("draws", 0), "uncertainty.draws", "must be a whole number at least 1"),
+    ("no draws", lambda d: d["uncertainty"].__setitem__("draws", 0), "uncertainty.draws",
+     "must be a whole number at least 1"),
     ("unsafe name", lambda d: d.__setitem__("name", "../up"), "name", "file-name-safe"),
 ]
 
