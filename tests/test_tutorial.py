@@ -17,6 +17,8 @@ for ax, col in zip(axes.ravel(), SERIES):
     assert ax.get_ylabel(), f"{col}: no y label"
     low, high = output(col).bounds
     assert len(ax.collections) == len(POLICIES), f"{col}: one band per policy"
+    reached = [np.stack([r.timeseries[col].to_numpy() for r in runs[p]]) for p in POLICIES]
+    low, high = max(low, min(y.min() for y in reached)), min(high, max(y.max() for y in reached))
     for band in ax.collections:
         ys = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
         assert ys.min() >= low - 1e-9 and ys.max() <= high + 1e-9, f"{col}: band leaves [{low}, {high}]"
