@@ -1,8 +1,9 @@
-"""Reading a posterior: weighted summaries and parameter sets drawn from it.
+"""A calibration's posterior: weighted summaries and parameter sets drawn from it.
 
-``posterior.parquet`` has one row per particle of every generation: the
-calibrated parameters (dotted schema paths), ``weight`` (summing to 1 within
-a generation) and ``generation``. The posterior is the last generation.
+The file itself (``posterior.parquet``: one row per particle of every generation,
+the calibrated parameters as dotted schema paths, ``weight`` and ``generation``)
+is read by :func:`sim.experiments.posterior.read_posterior`, which every study that
+takes a posterior uses; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -13,36 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
+from ..experiments.posterior import META_COLUMNS, parameter_columns, read_posterior
 
-META_COLUMNS = ("weight", "generation")
-
-
-def read_posterior(path: str | Path, generation: int | None = None) -> pd.DataFrame:
-    """One generation's particles (the last by default), weights normalised to 1."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "posterior.parquet"
-    try:
-        frame = pd.read_parquet(path)
-    except FileNotFoundError:
-        raise UserError("posterior file not found", source=str(path)) from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read the posterior ({exc})", source=str(path)) from None
-    missing = [c for c in META_COLUMNS if c not in frame.columns]
-    if missing or len(frame.columns) <= len(META_COLUMNS):
-        raise UserError("is not a posterior: needs parameter columns, 'weight' and 'generation'",
-                        source=str(path))
-    last = int(frame["generation"].max())
-    chosen = last if generation is None else generation
-    part = frame[frame["generation"] == chosen].reset_index(drop=True)
-    if part.empty:
-        raise UserError(f"has no generation {chosen}; generations run from 0 to {last}", source=str(path))
-    part["weight"] = part["weight"] / part["weight"].sum()
-    return part
-
-
-def parameter_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in META_COLUMNS]
+__all__ = ["META_COLUMNS", "parameter_columns", "posterior_draws", "read_posterior", "summarize",
+           "weighted_quantile"]
 
 
 def posterior_draws(path: str | Path, k: int, seed: int,

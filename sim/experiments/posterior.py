@@ -21,11 +21,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from ..calibration.posterior import parameter_columns, read_posterior
 from ..errors import UserError
 from ..params import ParamPath
 from ..schema import Scenario
+
+META_COLUMNS = ("weight", "generation")
+
+
+def read_posterior(path: str | Path, generation: int | None = None) -> pd.DataFrame:
+    """One generation's particles (the last by default), weights normalised to 1."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "posterior.parquet"
+    try:
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise UserError("posterior file not found", source=str(path)) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the posterior ({exc})", source=str(path)) from None
+    missing = [c for c in META_COLUMNS if c not in frame.columns]
+    if missing or len(frame.columns) <= len(META_COLUMNS):
+        raise UserError("is not a posterior: needs parameter columns, 'weight' and 'generation'",
+                        source=str(path))
+    last = int(frame["generation"].max())
+    chosen = last if generation is None else generation
+    part = frame[frame["generation"] == chosen].reset_index(drop=True)
+    if part.empty:
+        raise UserError(f"has no generation {chosen}; generations run from 0 to {last}", source=str(path))
+    part["weight"] = part["weight"] / part["weight"].sum()
+    return part
+
+
+def parameter_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in META_COLUMNS]
+
 
 DRAW_STREAM = 2**32 - 2
 """Spawn-key tag of the draw streams, apart from the run seeds and the design seed."""

@@ -273,7 +273,7 @@ def _without_unit(words: list[str], unit: str) -> list[str]:
 
 def posterior_parameters(path: Path) -> list[str]:
     """The parameter columns of a calibration's posterior file."""
-    from ..calibration.posterior import parameter_columns, read_posterior
+    from ..experiments.posterior import parameter_columns, read_posterior
 
     return parameter_columns(read_posterior(path))
 
