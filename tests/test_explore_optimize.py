@@ -26,12 +26,12 @@ pytest.importorskip("moocore")
 
 import sim.cli  # noqa: E402
 from sim.experiments import runner  # noqa: E402
-from sim.experiments.seeds import run_seed  # noqa: E402
 from sim.explore import problem  # noqa: E402
 from sim.explore.space import candidate_key  # noqa: E402
 from sim.explore.store import MANIFEST  # noqa: E402
 from sim.run import run_scenario  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+from sim.seeds import run_seed  # noqa: E402
 from sim.submodels.funding import budget_per_year  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

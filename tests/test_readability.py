@@ -14,7 +14,7 @@ import pytest
 from sim import figures, outputs
 from sim.cli import main
 from sim.experiments import plots
-from sim.experiments.report import (
+from sim.experiments.formatting import (
     format_ci,
     format_difference,
     param_label,

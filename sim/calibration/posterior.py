@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from ..experiments.posterior import META_COLUMNS, parameter_columns, read_posterior
+from ..experiments.posterior import parameter_columns, read_posterior
 
-__all__ = ["META_COLUMNS", "parameter_columns", "posterior_draws", "read_posterior", "summarize",
-           "weighted_quantile"]
+__all__ = ["parameter_columns", "posterior_draws", "read_posterior", "summarize", "weighted_quantile"]
 
 
 def posterior_draws(path: str | Path, k: int, seed: int,

@@ -19,7 +19,7 @@ _EXPORTS = {
     "evaluate": "interop", "evaluate_samples": "interop",
     "build_report": "report",
     "open_executor": "runner", "run_experiment": "runner",
-    "run_seed": "seeds",
+    "run_seed": "..seeds",
     "Experiment": "spec", "load_experiment": "spec",
     "differences": "..stats", "mean_ci": "..stats", "summarize": "..stats",
     "load_failures": "store", "load_results": "store",

@@ -176,7 +176,7 @@ def _warn_from_runs(runs, out: Path) -> None:
 
 
 def _summary_rows(summary, point_id: int, names: list[str]) -> dict[str, str]:
-    from .report import format_ci
+    from .formatting import format_ci
 
     s = summary[summary["point_id"] == point_id].set_index("outcome")
     return {o: format_ci(o, s.at[o, "mean"], s.at[o, "ci_low"], s.at[o, "ci_high"]) for o in names
@@ -186,7 +186,8 @@ def _summary_rows(summary, point_id: int, names: list[str]) -> dict[str, str]:
 def _print_comparison(out: Path, exp) -> None:
     import pandas as pd
 
-    from .report import format_difference, headline_outcomes, row_label, text_table
+    from .formatting import format_difference, row_label
+    from .report import headline_outcomes, text_table
 
     summary = pd.read_csv(out / "tables" / "summary.csv")
     diffs_path = out / "tables" / "differences.csv"
@@ -219,7 +220,8 @@ def _print_comparison(out: Path, exp) -> None:
 def _print_sweep(out: Path, exp) -> None:
     import pandas as pd
 
-    from .report import PRINTED_OUTCOMES, headline_outcomes, param_label, param_value, short_label, text_table
+    from .formatting import param_label, param_value, short_label
+    from .report import PRINTED_OUTCOMES, headline_outcomes, text_table
 
     summary = pd.read_csv(out / "tables" / "summary.csv")
     shown = (headline_outcomes(exp.outcomes) or exp.outcomes)[:PRINTED_OUTCOMES]
@@ -241,7 +243,7 @@ def _print_sensitivity(out: Path, exp) -> None:
     import pandas as pd
 
     from ..outputs import label
-    from .report import fmt, param_label
+    from .formatting import fmt, param_label
 
     path = out / "tables" / "sensitivity.csv"
     if not path.exists():

@@ -16,19 +16,16 @@ import pandas as pd
 from .. import stats
 from ..errors import UserError
 from ..outputs import headline, label
-from .formatting import (  # noqa: F401 - the report's formatting, re-exported for its callers
+from .formatting import (
     bounds_of,
     clip,
     fmt,
     format_ci,
     format_difference,
-    format_value,
     overrides_text,
     param_label,
     param_value,
-    point_text,
     row_label,
-    short_label,
 )
 from .store import Store, load_failures, load_results, write_text
 

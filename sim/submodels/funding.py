@@ -94,10 +94,12 @@ def overhead_per_post(labour: LabourMarket, ctx: Context) -> float:
     return f.overhead_per_post_yuan_year * index ** f.overhead_indexation
 
 
-def worker_cost_per_week(w: SocialWorker, overhead: float, ctx: Context) -> float:
-    """What one worker costs the agency a week: salary with on-costs, overhead, training."""
-    p = ctx.p.workforce
-    return (w.salary * (1.0 + p.on_cost_share) + overhead + pay.training_cost_per_year(ctx)) / 52.0
+def worker_cost_per_week(w: SocialWorker, overhead: float, ctx: Context, training: float | None = None) -> float:
+    """What one worker costs the agency a week: salary with on-costs, overhead, training (``training``:
+    :func:`pay.training_cost_per_year`, passed in by a caller that prices many workers)."""
+    if training is None:
+        training = pay.training_cost_per_year(ctx)
+    return (w.salary * (1.0 + ctx.p.workforce.on_cost_share) + overhead + training) / 52.0
 
 
 def post_cost_per_year(labour: LabourMarket, ctx: Context) -> float:
@@ -153,10 +155,9 @@ class Outlook:
         outflow = np.zeros(weeks)
         self.kept_payroll = 0.0
         self.costs: dict[int, float] = {}
-        on_costs, training = 1.0 + ctx.p.workforce.on_cost_share, pay.training_cost_per_year(ctx)
+        training = pay.training_cost_per_year(ctx)
         for w in staff:
-            # worker_cost_per_week, with what is the same for every worker taken out of the loop
-            cost = self.costs[w.wid] = (w.salary * on_costs + overhead + training) / 52.0
+            cost = self.costs[w.wid] = worker_cost_per_week(w, overhead, ctx, training)
             if w.notice_until is None:
                 self.kept_payroll += cost
             else:
