@@ -100,9 +100,10 @@ class CommunityModel(mesa.Model):
         w, c = self.world, self.world.ctx
         r, n_c = w.residents, w.residents.n_communities
         w.begin_week()
-        # Policy, money in, new needs and disputes.
+        # Policy, contracts and money in, new needs and disputes.
         timeline.apply(w)
         pay.advance_wages(w.labour, w.rosters, c)
+        funding.contracts(w.rosters, w.office, w.accounts, w.labour, w.needs, r, w.volunteers, c)
         funding.pay_in(w.rosters, w.office, w.accounts, w.fund, r, c)
         fund.charity_inflow(w.fund, c)
         needs.arise(w.needs, c)
@@ -127,10 +128,9 @@ class CommunityModel(mesa.Model):
         partners.update(w.rosters, w.hours, w.fund, r, c)
         workforce.update(w.rosters, w.labour, w.needs, r, w.volunteers, c)
         pay.careers(w.rosters, c)
-        # Agencies: hiring, payroll, contracts.
+        # Agencies: hiring and payroll.
         funding.recruit(w.rosters, w.labour, r, c)
         funding.pay_out(w.rosters, w.accounts, w.fund, w.labour, w.needs, r, w.volunteers, c)
-        funding.contracts(w.rosters, w.office, w.accounts, w.labour, w.needs, r, w.volunteers, c)
         c.week += 1
         self.datacollector.collect(self)
         if c.p.simulation.check_invariants:

@@ -374,7 +374,10 @@ class Workforce(Section):
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
                                          "Months left on the contract below which insecurity rises.",
                                          ge=0.1, le=120)
-    satisfaction_pay_weight: float = P(0.2, "satisfaction per unit pay ratio", "assumption",
+    satisfaction_pay_weight: float = P(0.05, "satisfaction per unit pay ratio",
+                                       "assumption, set so that the realised quit elasticity to pay through "
+                                       "every channel stays near DOMAIN's ~0.1 (validation pay_effect_small; "
+                                       "0.2 gave -0.32)",
                                        "Satisfaction gained per unit of pay relative to reference.",
                                        ge=0, le=10)
     satisfaction_burnout_weight: float = P(0.4, "satisfaction per unit burnout", "assumption",

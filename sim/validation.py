@@ -301,7 +301,8 @@ CHECKS: tuple[Check, ...] = (
           (("workforce.first_year_quit_multiplier", 1.0),), "the first-year multiplier of the quit rate"),
     Check("pay_effect_small", "Pay alone moves quits little: elasticity about -0.1",
           "DOMAIN: quit elasticity to wages ~0.1 (Naidu & Carr); burnout and dissatisfaction the strongest "
-          "predictors", "held out", (PAY_HIGH, PAY_LOW), pay_elasticity,
+          "predictors; workforce.satisfaction_pay_weight is set so that it holds",
+          "calibration target", (PAY_HIGH, PAY_LOW), pay_elasticity,
           "realised quit elasticity to pay, 0.5 against 0.85 of the local wage, four streets", -0.3, 0.0,
           "estimate within [-0.3, 0]", NO_PAY, "every pay channel (direct elasticity, satisfaction, hiring lag)"),
     Check("quits_dominate_separations", "Social workers leave mostly by quitting",

@@ -44,11 +44,9 @@ def test_the_street_budget_is_priced_with_the_contract_rule():
 def test_no_agency_gives_notice_while_its_cash_covers_the_payroll_to_the_end_of_the_contract(monkeypatch):
     """The weekly invariant (checked in every week by simulation.check_invariants) in a cut that bites.
 
-    A layoff without notice (this week's payroll cannot be paid) never happens in the middle of a
-    contract, where the agency's look-ahead gives notice in time. It happens only to an agency with no
-    contract (lost at evaluation, its staff paid out of what is left until the re-tender) or in the
-    last week of a term, whose payroll falls before the renewal's first instalment (a known limit of
-    the weekly schedule: contracts are evaluated after the payroll).
+    A layoff without notice (this week's payroll cannot be paid) never happens while the contract has
+    more than the notice period left, where the agency's look-ahead gives notice in time. Contracts are
+    evaluated before the week's payroll, so a renewal's first instalment arrives before it is paid.
     """
     emergencies: list[tuple[int, int | None]] = []
     lay_off = staffing.lay_off
@@ -69,7 +67,8 @@ def test_no_agency_gives_notice_while_its_cash_covers_the_payroll_to_the_end_of_
     assert notices, "a 30% cut must lead to some notices"
     assert all(projected < 0 for _, _, projected in notices)
     assert len(emergencies) == m.datacollector.totals["sw_emergency_layoffs"]
-    assert all(left is None or left == 0 for _, left in emergencies), emergencies
+    notice = m.params.funding.layoff_notice_weeks
+    assert all(left is None or 0 < left <= notice for _, left in emergencies), emergencies
 
 
 def test_layoffs_come_with_notice_and_are_spread_over_weeks_not_synchronised():
@@ -93,7 +92,8 @@ def test_grant_money_smaller_than_a_post_adds_up_to_an_extra_post():
     def headcount(m):
         return np.asarray(m.datacollector.columns["sw_headcount"], dtype=float)
 
-    assert headcount(with_grant).mean() >= headcount(without).mean() + 0.5
+    more = headcount(with_grant) - headcount(without)
+    assert (more >= 1).mean() > 0.5 and more.mean() >= 0.4, more
     assert with_grant.world.accounts.total_in["foundation"] > 0
 
 

@@ -309,10 +309,15 @@ def pay_out(rosters: Rosters, accounts: Accounts, fund: CommunityFund, labour: L
 
 
 def notify(ngo: NGO, outlook: Outlook, staff: list[SocialWorker], labour: LabourMarket, ctx: Context) -> None:
-    """Give layoff notice, last in first out, until the projection no longer runs out of cash."""
+    """Give layoff notice, last in first out, until the projection no longer runs out of cash.
+
+    A notice that would end only after the projection's last week saves nothing within it (the last
+    ``layoff_notice_weeks`` of a term): none is given then. The agency waits for the evaluation, and
+    if its cash cannot pay a week's payroll before it, the shortfall is an emergency layoff.
+    """
     notice = ctx.p.funding.layoff_notice_weeks
     for w in sorted(kept(staff), key=lambda w: (w.tenure_weeks, w.wid)):
-        if outlook.end_cash() >= 0:
+        if outlook.end_cash() >= 0 or notice >= outlook.weeks:
             break
         labour.notices.append((ctx.week, ngo.unique_id, outlook.end_cash()))
         w.notice_until = ctx.week + notice
