@@ -58,7 +58,17 @@ def test_no_agency_gives_notice_while_its_cash_covers_the_payroll_to_the_end_of_
             emergencies.append((ctx.week, None if c is None else c.weeks_left(ctx.week)))
         return lay_off(rosters, ngo, n, *args, emergency=emergency, **kwargs)
 
+    futile: list[tuple[int, int]] = []
+    notify = funding.notify
+
+    def watched(ngo, outlook, staff, labour, ctx):
+        before = len(labour.notices)
+        notify(ngo, outlook, staff, labour, ctx)
+        if len(labour.notices) > before and outlook.weeks <= ctx.p.funding.layoff_notice_weeks:
+            futile.append((ctx.week, outlook.weeks))
+
     monkeypatch.setattr(staffing, "lay_off", recorded)
+    monkeypatch.setattr(funding, "notify", watched)
     m = CommunityModel(load_scenario("funding_cut", {**STREET, "population.residents": 20000,
                                                      "population.communities": 4, "funding.ngos": 4,
                                                      "simulation.check_invariants": True}, weeks=300))
@@ -69,6 +79,7 @@ def test_no_agency_gives_notice_while_its_cash_covers_the_payroll_to_the_end_of_
     assert len(emergencies) == m.datacollector.totals["sw_emergency_layoffs"]
     notice = m.params.funding.layoff_notice_weeks
     assert all(left is None or 0 < left <= notice for _, left in emergencies), emergencies
+    assert not futile, f"notices that end after the projection's last week: {futile}"
 
 
 def test_layoffs_come_with_notice_and_are_spread_over_weeks_not_synchronised():
