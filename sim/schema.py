@@ -51,7 +51,9 @@ class When(StrEnum):
         }[self]
 
 
-CALIBRATED = "calibrated: posterior mean, experiments/calibration/street.yaml (docs/calibration.md §2)"
+CALIBRATED = ("calibrated: posterior mean of experiments/calibration/street.yaml on the model before the "
+              "term-end schedule fix (commit 8c2df11); docs/calibration.md §2 says why the recalibration "
+              "on the current model was not adopted")
 """Source of the defaults fitted by ABC-SMC (their posterior means)."""
 
 
