@@ -319,7 +319,8 @@ def test_the_street_office_pays_exactly_the_priced_budget_whatever_happens_in_a_
     lost at evaluation leaves the office paying nothing until the re-tender, so then it pays less, never more."""
     separations, lost = [], []
     for changes in ({"workforce.salary_ratio": 0.9, "funding.contract_term_years": 3},
-                    {"workforce.posts_per_1000_residents": 4.0, "funding.contract_value_per_post_yuan_year": 50000.0}):
+                    {"workforce.posts_per_1000_residents": 4.0, "funding.contract_value_per_post_yuan_year": 50000.0,
+                     "funding.renewal_floor": 0.3, "funding.renewal_ceiling": 0.6}):  # renewal made uncertain
         scenario = load_scenario("aging_estate", {**changes, "funding.budget_growth_per_year": 0.0,
                                                   "funding.contract_indexation": 1.0, "simulation.warmup_weeks": 16,
                                                   "population.residents": 600})
