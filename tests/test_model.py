@@ -209,7 +209,7 @@ def test_contract_instalments_add_up_to_the_contract_value():
     assert c.months_left(52) == pytest.approx(12.0)
 
 
-def test_zero_budget_at_renewal_lays_everyone_off_with_notice_once_reserves_run_out():
+def test_zero_budget_at_renewal_lays_everyone_off_with_notice_paid_from_reserves():
     s = small(population={"residents": 3000}, simulation={"horizon_weeks": 90},
               workforce={"base_quit_rate_per_year": 0.0},
               timeline=[{"week": 40, "set": {"funding.budget_multiplier": 0.0}}])

@@ -316,8 +316,10 @@ def notify(ngo: NGO, outlook: Outlook, staff: list[SocialWorker], labour: Labour
     if its cash cannot pay a week's payroll before it, the shortfall is an emergency layoff.
     """
     notice = ctx.p.funding.layoff_notice_weeks
+    if notice >= outlook.weeks:
+        return
     for w in sorted(kept(staff), key=lambda w: (w.tenure_weeks, w.wid)):
-        if outlook.end_cash() >= 0 or notice >= outlook.weeks:
+        if outlook.end_cash() >= 0:
             break
         labour.notices.append((ctx.week, ngo.unique_id, outlook.end_cash()))
         w.notice_until = ctx.week + notice
