@@ -34,6 +34,7 @@ from .adapter import UserError, library_versions, open_executor
 from .distance import RangeDistance
 from .problem import Problem
 from .sampler import ExecutorSampler
+from .transition import PriorMixtureTransition
 
 HISTORY = "history.db"
 MANIFEST = "manifest.json"
@@ -136,12 +137,13 @@ def posterior_frame(history: pyabc.History, names: list[str]) -> pd.DataFrame:
 
 def _abc(problem: Problem, sampler: ExecutorSampler) -> pyabc.ABCSMC:
     model = ParticleModel(problem.simulator, tuple(problem.targets), problem.schedule.replications)
+    prior = priors.distribution(problem.priors)
     return pyabc.ABCSMC(
         models=pyabc.FunctionModel(model, name=problem.name),
-        parameter_priors=priors.distribution(problem.priors),
+        parameter_priors=prior,
         distance_function=RangeDistance({k: (t.low, t.high) for k, t in problem.targets.items()}),
         population_size=problem.schedule.population,
-        transitions=pyabc.MultivariateNormalTransition(),
+        transitions=PriorMixtureTransition(prior, problem.schedule.prior_share),
         eps=pyabc.QuantileEpsilon(alpha=problem.schedule.epsilon_quantile),
         sampler=sampler,
     )

@@ -103,6 +103,9 @@ class Schedule(Section):
                                        description="Stop when a generation would accept fewer than this.")
     epsilon_quantile: float = Field(0.5, gt=0, lt=1,
                                     description="Each epsilon is this weighted quantile of the last distances.")
+    prior_share: float = Field(0.2, ge=0, lt=1,
+                               description="Share of each generation's proposals drawn from the prior, which "
+                                           "bounds every importance weight (sim.calibration.transition).")
     replications: int = Field(1, ge=1, le=10_000,
                               description="Model runs per particle; their KPI means are compared.")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="Master seed of every draw and model run.")
