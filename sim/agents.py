@@ -8,6 +8,8 @@ and keep their state on the agent.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from dataclasses import dataclass
 
 import mesa
@@ -26,7 +28,32 @@ def _array_property(block: str, attr: str, doc: str, cast=float, writable: bool 
     return property(fget, fset if writable else None, doc=doc)
 
 
-class Resident(mesa.Agent):
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Each model's counter of agent ids, held without keeping the model alive.
+
+    Mesa 3.3 numbers agents from a class-level ``defaultdict`` keyed by the
+    model, which keeps every model ever built (and all its agents and arrays)
+    in memory: a process running one model after another, as a sweep or a
+    calibration worker does, grew by about 20 MB per street-scale run until the
+    operating system killed it. Later Mesa numbers agents on the model and does
+    not use this table.
+    """
+
+    def __getitem__(self, model: mesa.Model) -> itertools.count:
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+class Agent(mesa.Agent):
+    """The base of the five kinds: one id counter per model across all of them, as Mesa keeps it."""
+
+    _ids = _IdCounters()
+
+
+class Resident(Agent):
     """A resident (居民): a view onto row ``idx`` of the resident arrays."""
 
     def __init__(self, model: mesa.Model, idx: int):
@@ -65,7 +92,7 @@ class Resident(mesa.Agent):
         return bool(self.model.world.volunteers.active[self.idx])
 
 
-class Volunteer(mesa.Agent):
+class Volunteer(Agent):
     """A community volunteer (社区志愿者): a view onto the volunteer arrays of resident ``idx``."""
 
     def __init__(self, model: mesa.Model, idx: int):
@@ -81,7 +108,7 @@ class Volunteer(mesa.Agent):
                                   "Worker id (``wid``) of the coordinating social worker, -1 if none.", int)
 
 
-class SocialWorker(mesa.Agent):
+class SocialWorker(Agent):
     """A professional social worker (社工) employed by an agency; ``wid`` indexes per-worker arrays."""
 
     def __init__(self, model: mesa.Model, wid: int, employer: NGO, community: int, salary: float,
@@ -158,7 +185,7 @@ class Contract:
         return self.weeks_left(week) / (52.0 / 12.0)
 
 
-class NGO(mesa.Agent):
+class NGO(Agent):
     """A social-work agency (社工机构) funded by contracts and grants."""
 
     def __init__(self, model: mesa.Model, communities: list[int], cash: float):
@@ -184,7 +211,7 @@ class NGO(mesa.Agent):
         return self.contract.months_left(week) if self.contract else 0.0
 
 
-class Enterprise(mesa.Agent):
+class Enterprise(Agent):
     """An enterprise partner (社区合伙人) giving in-kind services and donations."""
 
     SERVICES = ("haircut", "cleaning", "clinic", "groceries")

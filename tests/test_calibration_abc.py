@@ -160,3 +160,47 @@ def test_minimum_acceptance_rate_stops_the_calibration(tmp_path):
     assert 1 <= len(outcome.generations) < 5
     assert outcome.stopped.startswith(f"generation {len(outcome.generations) + 1} would accept fewer than 30.00%")
     assert read_posterior(tmp_path / "strict")["generation"].eq(len(outcome.generations) - 1).all()
+
+
+def test_prior_mixture_proposal_bounds_every_weight():
+    from sim.calibration import priors
+    from sim.calibration.transition import PriorMixtureTransition
+
+    prior = priors.distribution({"a": UniformPrior(low=0.0, high=1.0),
+                                 "b": NormalPrior(mean=0.0, sd=1.0, low=-5.0, high=5.0)})
+    rng = np.random.default_rng(4)
+    last = pd.DataFrame({"a": 0.5 + 0.01 * rng.standard_normal(50), "b": 0.02 * rng.standard_normal(50)})
+    weights = np.full(50, 1 / 50)
+    mixture = PriorMixtureTransition(prior, 0.2)
+    mixture.fit(last, weights)
+    saved = np.random.get_state()
+    np.random.seed(7)
+    try:
+        draws = pd.DataFrame([dict(mixture.rvs_single()) for _ in range(4000)])
+    finally:
+        np.random.set_state(saved)
+    # Half of the prior's draws of a, and none of the narrow kernel's, lie more than 0.25 from 0.5.
+    far = (draws["a"] - 0.5).abs() > 0.25
+    assert 0.08 < far.mean() < 0.12
+    # The density is the mixture's, for one point and for a frame.
+    kernel = mixture.kernel.pdf(draws)
+    prior_pdf = np.array([prior.pdf(dict(row)) for _, row in draws.iterrows()])
+    np.testing.assert_allclose(mixture.pdf(draws), 0.2 * prior_pdf + 0.8 * kernel)
+    assert mixture.pdf(draws.iloc[3]) == pytest.approx(0.2 * prior_pdf[3] + 0.8 * kernel[3])
+    # Importance weights (prior over proposal) stay below 1 / 0.2; the kernel alone gives some
+    # of the far particles weights thousands of times the prior's.
+    assert (prior_pdf / mixture.pdf(draws)).max() <= 5.0 + 1e-9
+    assert (prior_pdf[far.to_numpy()] / np.maximum(kernel[far.to_numpy()], 1e-300)).max() > 1e3
+
+
+def test_prior_share_zero_is_the_kernel_alone():
+    from sim.calibration import priors
+    from sim.calibration.transition import PriorMixtureTransition
+
+    prior = priors.distribution({"a": UniformPrior(low=0.0, high=1.0)})
+    mixture = PriorMixtureTransition(prior, 0.0)
+    mixture.fit(pd.DataFrame({"a": [0.4, 0.5, 0.6]}), np.full(3, 1 / 3))
+    x = pd.DataFrame({"a": [0.1, 0.5, 0.9]})
+    np.testing.assert_array_equal(mixture.pdf(x), mixture.kernel.pdf(x))
+    with pytest.raises(ValueError, match="prior_share"):
+        PriorMixtureTransition(prior, 1.0)

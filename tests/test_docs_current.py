@@ -91,3 +91,29 @@ def stamped_block(path: Path, name: str) -> str:
     stamps = re.findall(r"<!-- inputs: .*? -->", m.group(1))
     assert stamps, f"the posterior:{name} block of {path.relative_to(ROOT)} is empty: publish the calibration"
     return stamps[0]
+
+
+def test_calibrated_defaults_are_the_published_posterior_means():
+    """A default whose source says it is a posterior mean is that mean (3 significant figures)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.schema import CALIBRATED, Scenario
+
+    posterior = pd.read_parquet(DOCS / "calibration" / "street_posterior.parquet")
+    last = posterior[posterior["generation"] == posterior["generation"].max()]
+    weights = last["weight"] / last["weight"].sum()
+    defaults = Scenario().model_dump()
+    calibrated = []
+    for section, model in Scenario.model_fields.items():
+        fields = getattr(model.annotation, "model_fields", {})
+        for name, info in fields.items():
+            if (info.json_schema_extra or {}).get("source") == CALIBRATED:
+                calibrated.append(f"{section}.{name}")
+    assert sorted(calibrated) == sorted(c for c in posterior.columns if c not in ("weight", "generation"))
+    if "posterior mean" not in CALIBRATED or "not adopted" in CALIBRATED:
+        pytest.skip("the calibrated defaults are documented as not this posterior's means")
+    for path in calibrated:
+        section, name = path.split(".")
+        mean = float(np.sum(weights * last[path]))
+        assert defaults[section][name] == float(f"{mean:.3g}"), f"{path}: default is not the posterior mean {mean:.3g}"

@@ -426,3 +426,21 @@ def test_summary_and_weekly_record_are_exactly_the_declared_outputs():
     assert list(m.datacollector.get_model_vars_dataframe().columns) == [o.name for o in outputs.SERIES]
     for o in (*outputs.KPIS, *outputs.SERIES):
         assert o.label.strip() and o.unit and o.definition, o.name
+
+
+def test_a_finished_model_is_freed_and_agent_ids_still_count_per_model():
+    """A sweep or calibration worker runs model after model: none may stay in memory once dropped."""
+    import gc
+    import weakref
+
+    def one(seed: int) -> tuple[weakref.ref, list[int]]:
+        model = CommunityModel(small(simulation={"seed": seed}))
+        model.run(2)
+        ids = sorted(a.unique_id for a in model.agents)
+        return weakref.ref(model), ids
+
+    first, ids_a = one(1)
+    gc.collect()
+    assert first() is None, "a dropped model is still referenced (agent id counters keep it alive)"
+    second, ids_b = one(1)
+    assert ids_a == ids_b and ids_a[0] == 1 and len(set(ids_a)) == len(ids_a)

@@ -27,6 +27,7 @@ code 2 before any simulation starts. An example, at street scale::
     population: 200                       # accepted particles per generation
     generations: 8                        # and/or final_epsilon: 0.1
     replications: 2                       # model runs per particle, averaged
+    prior_share: 0.2                      # proposals drawn from the prior (bounds each weight)
     seed: 1
     predictive_draws: 50
 
