@@ -51,9 +51,7 @@ class When(StrEnum):
         }[self]
 
 
-CALIBRATED = ("calibrated: posterior mean of experiments/calibration/street.yaml on the model before the "
-              "term-end schedule fix (commit 8c2df11); docs/calibration.md §2 says why the recalibration "
-              "on the current model was not adopted")
+CALIBRATED = "calibrated: posterior mean of experiments/calibration/street.yaml (docs/calibration.md §2)"
 """Source of the defaults fitted by ABC-SMC (their posterior means)."""
 
 
@@ -329,7 +327,7 @@ class Workforce(Section):
                                   "Overtime a worker puts in before cases go short.", ge=0, le=2)
     burnout_productivity_loss: float = P(0.5, "share of productivity at full burnout", "assumption",
                                          "Productivity lost per unit of burnout.", ge=0, le=1)
-    burnout_gain: float = P(0.033, "burnout/week per unit overload", CALIBRATED,
+    burnout_gain: float = P(0.0361, "burnout/week per unit overload", CALIBRATED,
                             "Burnout added per week per unit of demanded hours above contracted hours.",
                             ge=0, le=1)
     admin_neutral_share: float = P(0.2, "share of hours", "assumption: some admin is part of the job",
@@ -338,7 +336,7 @@ class Workforce(Section):
     burnout_admin_gain: float = P(0.006, "burnout/week per unit admin share above workforce.admin_neutral_share",
                                   "assumption: non-professional tasks drain",
                                   "Weekly burnout from administrative load.", ge=0, le=1)
-    burnout_recovery: float = P(0.0153, "share/week", CALIBRATED,
+    burnout_recovery: float = P(0.0102, "share/week", CALIBRATED,
                                 "Weekly recovery of burnout without supervision.", ge=0, le=1)
     supervision_coverage: float = P(0.5, "share of workers",
                                     "assumption: the CWLA standard (one supervisor per 5 workers, DOMAIN) "
@@ -346,7 +344,7 @@ class Workforce(Section):
                                     "Share of workers who get regular supervision (督导).", ge=0, le=1)
     supervision_recovery: float = P(0.012, "share/week", "DOMAIN: supervision the highest-leverage fix",
                                     "Extra weekly burnout recovery under supervision.", ge=0, le=1)
-    base_quit_rate_per_year: float = P(0.0937, "quits/worker-year",
+    base_quit_rate_per_year: float = P(0.0842, "quits/worker-year",
                                        CALIBRATED,
                                        "Quit rate after the first year, at reference pay, no burnout.",
                                        ge=0, le=10)
@@ -367,10 +365,10 @@ class Workforce(Section):
                                         "Log quit-rate increase per unit of satisfaction below "
                                         "workforce.neutral_satisfaction.",
                                         ge=0, le=20)
-    quit_burnout_effect: float = P(2.75, "log rate per unit burnout",
+    quit_burnout_effect: float = P(2.0, "log rate per unit burnout",
                                    CALIBRATED,
                                    "Log quit-rate increase per unit of burnout.", ge=0, le=20)
-    quit_insecurity_effect: float = P(1.12, "log rate at full insecurity",
+    quit_insecurity_effect: float = P(0.76, "log rate at full insecurity",
                                       CALIBRATED, "Log quit-rate increase when "
                                       "the employer's contract ends within a month.", ge=0, le=20)
     insecurity_horizon_months: float = P(6.0, "months", "assumption",
@@ -573,14 +571,14 @@ class Volunteers(Section):
                                          ge=0, le=1)
     motivation_noise: float = P(0.03, "motivation/week (sd)", "assumption",
                                 "Week-to-week variation in motivation.", ge=0, le=1)
-    life_event_dropout_per_year: float = P(0.227, "share/year",
+    life_event_dropout_per_year: float = P(0.265, "share/year",
                                            CALIBRATED,
                                            "Yearly chance an active volunteer stops for life events "
                                            "(moving, health, work).", ge=0, le=1)
     registration_lapse_per_year: float = P(
         0.1, "probability/year", "assumption: registrations of people who moved or stopped are cleared",
         "Yearly chance a registered volunteer who is not active is taken off the register.", ge=0, le=1)
-    dropout_threshold: float = P(0.257, "motivation (0-1)", CALIBRATED,
+    dropout_threshold: float = P(0.219, "motivation (0-1)", CALIBRATED,
                                  "Motivation below which a volunteer stops.", ge=0, le=1)
     volunteers_per_coordination_hour: float = P(8.0, "volunteers/hour/week", "assumption",
                                                 "Volunteers one coordination hour a week supports.",
