@@ -98,21 +98,16 @@ def test_calibrated_defaults_are_the_published_posterior_means():
     import numpy as np
     import pandas as pd
 
-    from sim.schema import CALIBRATED, Scenario
+    from sim.docgen import parameters
+    from sim.schema import CALIBRATED
 
     posterior = pd.read_parquet(DOCS / "calibration" / "street_posterior.parquet")
     last = posterior[posterior["generation"] == posterior["generation"].max()]
     weights = last["weight"] / last["weight"].sum()
-    defaults = Scenario().model_dump()
-    calibrated = []
-    for section, model in Scenario.model_fields.items():
-        fields = getattr(model.annotation, "model_fields", {})
-        for name, info in fields.items():
-            if (info.json_schema_extra or {}).get("source") == CALIBRATED:
-                calibrated.append(f"{section}.{name}")
+    defaults = {p.path: p.default for p in parameters() if p.source == CALIBRATED}
+    calibrated = list(defaults)
     assert sorted(calibrated) == sorted(c for c in posterior.columns if c not in ("weight", "generation"))
     assert "posterior mean" in CALIBRATED
     for path in calibrated:
-        section, name = path.split(".")
         mean = float(np.sum(weights * last[path]))
-        assert defaults[section][name] == float(f"{mean:.3g}"), f"{path}: default is not the posterior mean {mean:.3g}"
+        assert defaults[path] == float(f"{mean:.3g}"), f"{path}: default is not the posterior mean {mean:.3g}"

@@ -442,5 +442,5 @@ def test_a_finished_model_is_freed_and_agent_ids_still_count_per_model():
     first, ids_a = one(1)
     gc.collect()
     assert first() is None, "a dropped model is still referenced (agent id counters keep it alive)"
-    second, ids_b = one(1)
+    _, ids_b = one(1)
     assert ids_a == ids_b and ids_a[0] == 1 and len(set(ids_a)) == len(ids_a)
