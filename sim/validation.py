@@ -14,9 +14,10 @@ mechanisms (they survive the knock-out) and which hold by construction
 All arms share the seeds (common random numbers) and run on the sweep
 runner (results folder, resumable, process pool or Dask). Labour-market
 checks run at street scale or larger, where quits are counted in hundreds.
-When the interval of a check is wider than its pass range can tell apart,
-the check says so and how many replications would do; ``cogov
-validate-model`` then exits 1. The report records the code version and the
+When noise decides a check (a range check's interval is wider than its
+range, or an effect's interval straddles zero), its verdict is *undecided*
+rather than pass or fail, with about how many replications would decide it;
+``cogov validate-model`` then exits 1. The report records the code version and the
 hash of every scenario it ran, so a test can tell when it is stale.
 """
 
@@ -123,13 +124,31 @@ class Check:
             return self.low < e.low and e.high < self.high
         return self.low <= e.value <= self.high
 
+    def bounds(self) -> tuple[float, ...]:
+        """The finite ends of the pass range (a sign check has one)."""
+        return tuple(b for b in (self.low, self.high) if math.isfinite(b))
+
     def decidable(self, e: Estimate) -> bool:
-        """Is the interval narrow enough that noise does not decide the verdict?"""
+        """Is the interval narrow enough that noise does not decide the verdict? A range check's interval
+        must be no wider than its range; an effect's interval must not straddle a bound (it lies wholly on
+        one side: the effect is shown, or shown to be absent)."""
         if not (math.isfinite(e.low) and math.isfinite(e.high)):
             return False
         if self.interval_must_clear:
-            return True
+            return not any(e.low <= b <= e.high for b in self.bounds())
         return (e.high - e.low) <= (self.high - self.low)
+
+    def replications_needed(self, e: Estimate, reps: int) -> int | None:
+        """About how many replications would make an undecided check decidable, if the estimate held: the
+        interval shrinks as one over the square root of the count. ``None`` when no count would (an
+        estimate on a bound, or an interval that is not finite)."""
+        if not (math.isfinite(e.low) and math.isfinite(e.high)):
+            return None
+        if self.interval_must_clear:
+            gap = min(abs(e.value - b) for b in self.bounds())
+            return int(math.ceil(reps * ((e.high - e.low) / 2 / gap) ** 2)) if gap > 0 else None
+        width = self.high - self.low
+        return int(math.ceil(reps * ((e.high - e.low) / width) ** 2))
 
 
 @dataclass
@@ -151,7 +170,8 @@ class CheckResult:
     knockout_high: float
     knockout_passed: bool
     verdict: str
-    """``emerges`` (survives the knock-out), ``by construction`` (vanishes with it)."""
+    """``emerges`` (survives the knock-out), ``by construction`` (vanishes with it), ``fails``, or
+    ``undecided`` (fails, but its interval is too wide to say: more replications would decide)."""
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -248,10 +268,16 @@ def diminishing(check: Check, e: Estimate) -> bool:
 STREET_SET: Overrides = tuple(STREET.items())
 LARGE_SET: Overrides = (("population.residents", 200000), ("population.communities", 40), ("funding.ngos", 40),
                         ("simulation.resident_agents", False))
-"""Four streets (about 200 workers): the realised pay elasticity needs quits in the thousands."""
+"""Four streets (about 200 workers): the realised pay elasticity needs quits in the thousands, and the
+funding cut's effect on quits several hundred a year in each arm."""
 
 BASE = Arm("street_baseline", "baseline", STREET_SET)
 CUT = Arm("street_funding_cut", "funding_cut", STREET_SET)
+LARGE_BASE = Arm("large_baseline", "baseline", LARGE_SET)
+LARGE_CUT = Arm("large_funding_cut", "funding_cut", LARGE_SET)
+"""The cut's effect on quits (about +0.02 a worker-year) needs four streets: at street scale 20 paired
+replications give a standard error of 0.007-0.009 (sd of a paired difference 0.03-0.04), and whether the
+interval clears zero is then a matter of the seed."""
 ADMIN = Arm("street_admin_burden", "admin_burden", STREET_SET)
 PAY_LOW = Arm("large_pay_low", "baseline", LARGE_SET + (("workforce.salary_ratio", 0.5),))
 PAY_HIGH = Arm("large_pay_high", "pay_raise", LARGE_SET)
@@ -323,7 +349,8 @@ CHECKS: tuple[Check, ...] = (
           "budget constraint (agencies given five years of reserves)", True),
     Check("cut_raises_quits", "Cutting contract funding raises quits among those who stay",
           "DOMAIN stylized facts: turnover rises when funding is cut; workload-exhaustion r~0.66", "held out",
-          (CUT, BASE), difference("sw_quit_rate"), "quit rate, funding cut - baseline (street)", 0.0, math.inf,
+          (LARGE_CUT, LARGE_BASE), difference("sw_quit_rate"), "quit rate, funding cut - baseline (four streets)",
+          0.0, math.inf,
           "95% interval above 0", (("workforce.burnout_gain", 0.0), ("workforce.quit_insecurity_effect", 0.0)),
           "workload burnout and contract insecurity", True),
     Check("cut_backlog_lag", "After a funding cut the backlog grows, with a lag", "DOMAIN stylized facts",
@@ -407,10 +434,13 @@ def evaluate(check: Check, res: Results, rng: np.random.Generator, reps: int) ->
     knocked = check.passes(k) and (check.name != "staffing_backlog" or diminishing(check, k))
     decidable = check.decidable(e)
     details = dict(e.details)
-    if not decidable and math.isfinite(e.low):
-        width = (check.high - check.low) if math.isfinite(check.high - check.low) else abs(e.value) or 1.0
-        details["replications_needed"] = int(math.ceil(reps * ((e.high - e.low) / width) ** 2))
-    verdict = ("emerges" if knocked else "by construction") if passed else "fails"
+    need = None if decidable else check.replications_needed(e, reps)
+    if need is not None:
+        details["replications_needed"] = need
+    if passed:
+        verdict = "emerges" if knocked else "by construction"
+    else:
+        verdict = "fails" if decidable else "undecided"
     return CheckResult(check.name, check.pattern, check.source, check.role, check.measured, e.value, e.low, e.high,
                        check.criterion, passed, decidable, check.mechanism, k.value, k.low, k.high, knocked, verdict,
                        {k2: v for k2, v in details.items()})
@@ -466,6 +496,7 @@ def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> 
     passed = sum(c.passed for c in checks)
     emerge = [c.name for c in checks if c.verdict == "emerges"]
     built = [c.name for c in checks if c.verdict == "by construction"]
+    failed = [c.name for c in checks if c.verdict in ("fails", "undecided")]
     lines = [
         "# Validation against stylized facts", "",
         stamp(scenarios=scenarios_digest(chosen)), "",
@@ -475,7 +506,9 @@ def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> 
         "*Calibration targets* are the ranges `cogov calibrate` fits; *held-out* patterns are never used to set "
         "a parameter. The knock-out switches off the input or mechanism most likely to impose the pattern: a "
         "pattern that survives it **emerges** from the other mechanisms; one that vanishes holds **by "
-        "construction** of that input, which is said plainly here.", "",
+        "construction** of that input, which is said plainly here. A check that fails while its interval "
+        "cannot tell a pass from a fail (wider than its range, or straddling zero for an effect) is "
+        "**undecided**, with about how many replications would decide it.", "",
         "| check | role | pattern | measured | value [95% CI] | pass range | result | knocked out | with it off "
         "| verdict |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -492,6 +525,7 @@ def write_report(checks: list[CheckResult], out: Path, meta: dict[str, Any]) -> 
                      f"| {c.verdict} |")
     lines += ["", f"Patterns that emerge: {', '.join(f'`{n}`' for n in emerge) or 'none'}.",
               f"Patterns that hold by construction of an input: {', '.join(f'`{n}`' for n in built) or 'none'}.",
+              f"Checks that fail or that noise leaves undecided: {', '.join(f'`{n}`' for n in failed) or 'none'}.",
               "", "Sources:", ""]
     lines += [f"- `{c.name}`: {c.source}" for c in checks]
     lines += ["", "Details:", ""]
@@ -569,8 +603,9 @@ def cmd_validate_model(args) -> int:
     undecided = [c.name for c in results if not c.decidable]
     if undecided:
         need = max(c.details.get("replications_needed", args.reps) for c in results if not c.decidable)
-        print(f"warning: {len(undecided)} checks cannot be decided with --reps {args.reps} (their intervals are wider "
-              f"than their pass ranges); use --reps {max(need, args.reps + 1)} or more", flush=True)
+        print(f"warning: {len(undecided)} checks cannot be decided with --reps {args.reps} (their intervals cannot "
+              f"tell a pass from a fail): {', '.join(undecided)}; use --reps {max(need, args.reps + 1)} or more",
+              flush=True)
     print(f"{sum(c.passed for c in results)}/{len(results)} checks pass; report in {path}")
     return 0 if all(c.passed for c in results) and not undecided else 1
 

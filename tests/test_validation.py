@@ -59,6 +59,44 @@ def test_a_check_passes_only_on_its_range_and_says_when_noise_decides():
     assert c.decidable(Estimate(0.2, 0.18, 0.22)) and not c.decidable(Estimate(0.2, 0.05, 0.35))
     effect = Check("y", "p", "s", "held out", (), c.measure, "m", 0.0, math.inf, "c", (("a", 1),), "m", True)
     assert effect.passes(Estimate(0.1, 0.02, 0.2)) and not effect.passes(Estimate(0.1, -0.02, 0.2))
+    # An effect is decided once its interval lies wholly on one side of zero, either side.
+    assert effect.decidable(Estimate(0.1, 0.02, 0.2)) and effect.decidable(Estimate(-0.1, -0.2, -0.02))
+    assert not effect.decidable(Estimate(0.1, -0.02, 0.2))
+
+
+def test_replications_needed_scale_the_interval_by_one_over_root_n():
+    effect = Check("y", "p", "s", "held out", (), None, "m", 0.0, math.inf, "c", (("a", 1),), "m", True)
+    # Half-width 0.0145 against an estimate 0.009 from zero: (0.0145 / 0.009)^2 = 2.6 times 20 replications.
+    assert effect.replications_needed(Estimate(0.009, -0.0055, 0.0235), 20) == 52
+    assert effect.replications_needed(Estimate(0.0, -0.01, 0.01), 20) is None
+    ranged = Check("x", "p", "s", "held out", (), None, "m", 0.15, 0.25, "c", (("a", 1),), "m")
+    assert ranged.replications_needed(Estimate(0.2, 0.05, 0.35), 20) == 180
+
+
+def _effect_check(estimate: Estimate) -> Check:
+    return Check("cut", "p", "s", "held out", (), lambda res, arms, rng: estimate, "m", 0.0, math.inf, "c",
+                 (("a", 1),), "m", True)
+
+
+def test_an_effect_whose_interval_straddles_zero_is_undecided_not_failed():
+    rng = np.random.default_rng(0)
+    straddles = validation.evaluate(_effect_check(Estimate(0.009, -0.0055, 0.0235)), None, rng, 20)
+    assert not straddles.passed and not straddles.decidable
+    assert straddles.verdict == "undecided" and straddles.details["replications_needed"] == 52
+    wrong_side = validation.evaluate(_effect_check(Estimate(-0.03, -0.05, -0.01)), None, rng, 20)
+    assert wrong_side.verdict == "fails" and wrong_side.decidable
+    assert "replications_needed" not in wrong_side.details
+
+
+def test_validate_model_names_undecided_checks_and_the_count_that_would_decide(tmp_path, monkeypatch, capsys):
+    rng = np.random.default_rng(0)
+    undecided = validation.evaluate(_effect_check(Estimate(0.009, -0.0055, 0.0235)), None, rng, 20)
+    monkeypatch.setattr(validation, "run_validation", lambda out, **kw: [undecided])
+    monkeypatch.setattr(validation, "write_report", lambda results, out, meta: out / "report.md")
+    assert main(["validate-model", "--out", str(tmp_path / "v"), "--workers", "1", "--only", "cut_raises_quits",
+                 "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "undecided" in out and "cut" in out and "--reps 52" in out
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +111,7 @@ def test_reduced_suite_reports_every_check_with_its_knockout(reduced):
     assert [r.name for r in results] == ["admin_raises_burnout", "registered_exceed_active",
                                          "aging_partners_and_visits"]
     for r in results:
-        assert r.verdict in ("emerges", "by construction", "fails")
+        assert r.verdict in ("emerges", "by construction", "fails", "undecided")
         assert math.isfinite(r.value) and math.isfinite(r.knockout_value)
     by = {r.name: r for r in results}
     # Switching off the admin drain on burnout leaves only the lost hours: less burnout added by the load.
