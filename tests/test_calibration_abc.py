@@ -204,3 +204,21 @@ def test_prior_share_zero_is_the_kernel_alone():
     np.testing.assert_array_equal(mixture.pdf(x), mixture.kernel.pdf(x))
     with pytest.raises(ValueError, match="prior_share"):
         PriorMixtureTransition(prior, 1.0)
+
+
+def test_a_range_is_reproduced_only_when_the_predictive_mean_lies_in_it():
+    from sim.calibration.outputs import check_patterns
+
+    problem = Problem(name="range", priors={"theta": UniformPrior(low=0.0, high=1.0)},
+                      targets={"share": Target(range=(0.25, 0.55), source="synthetic range")},
+                      held_out={"level": Target(value=1.0, source="synthetic value")},
+                      simulator=identity_share, schedule=Schedule(population=10, generations=1, seed=1))
+    # The first-year quit rate of the street posterior: mean 0.20, 90% interval 0 to 0.44. The interval
+    # meets the range, but most draws miss it: not reproduced.
+    low = np.linspace(0.0, 0.44, 30)
+    checks = check_patterns(problem, pd.DataFrame({"share": low, "level": np.linspace(0.5, 1.5, 30)}))
+    share, level = checks.set_index("kpi").loc["share"], checks.set_index("kpi").loc["level"]
+    assert share["predictive_high"] > 0.25 and not share["consistent"]
+    assert level["consistent"]  # a single value inside the 90% interval
+    checks = check_patterns(problem, pd.DataFrame({"share": low + 0.2, "level": np.linspace(2, 3, 30)}))
+    assert checks.set_index("kpi").loc["share", "consistent"] and not checks.set_index("kpi").loc["level", "consistent"]
