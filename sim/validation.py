@@ -443,7 +443,7 @@ def evaluate(check: Check, res: Results, rng: np.random.Generator, reps: int) ->
         verdict = "fails" if decidable else "undecided"
     return CheckResult(check.name, check.pattern, check.source, check.role, check.measured, e.value, e.low, e.high,
                        check.criterion, passed, decidable, check.mechanism, k.value, k.low, k.high, knocked, verdict,
-                       {k2: v for k2, v in details.items()})
+                       details)
 
 
 def run_validation(out: str | Path, reps: int = 20, scale: float | None = None, weeks: int | None = None,
